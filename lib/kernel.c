@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Kernel facts, kernel health and journaled global state.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kernel.h"
+
+int kernel_version(void)
+{
+	struct utsname u;
+	int a = 0, b = 0, c = 0;
+
+	if (uname(&u))
+		return 0;
+	sscanf(u.release, "%d.%d.%d", &a, &b, &c);
+	return KVER(a, b, c > 255 ? 255 : c);
+}
+
+static char *config_text;
+static bool config_loaded;
+
+static char *slurp_stream(FILE *f)
+{
+	size_t cap = 1 << 16, n = 0, r;
+	char *buf = malloc(cap + 1);
+
+	while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += r;
+		if (n == cap) {
+			char *bigger = realloc(buf, 2 * cap + 1);
+
+			if (!bigger) {
+				free(buf);
+				return NULL;
+			}
+			buf = bigger;
+			cap *= 2;
+		}
+	}
+	if (buf)
+		buf[n] = '\0';
+	return buf;
+}
+
+static void load_config(void)
+{
+	struct utsname u;
+	char path[256];
+	FILE *f;
+
+	config_loaded = true;
+	if (!access("/proc/config.gz", R_OK)) {
+		f = popen("gzip -dc /proc/config.gz 2>/dev/null", "r");
+		if (f) {
+			config_text = slurp_stream(f);
+			pclose(f);
+			if (config_text && config_text[0])
+				return;
+			free(config_text);
+			config_text = NULL;
+		}
+	}
+	if (uname(&u))
+		return;
+	snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	config_text = slurp_stream(f);
+	fclose(f);
+}
+
+const char *kernel_config(const char *name, bool *known)
+{
+	static char value[128];
+	char key[128];
+	const char *p;
+	size_t n;
+
+	if (!config_loaded)
+		load_config();
+	if (known)
+		*known = config_text != NULL;
+	if (!config_text)
+		return NULL;
+	snprintf(key, sizeof(key), "\nCONFIG_%s=", name);
+	p = strstr(config_text, key);
+	if (!p)
+		return NULL;
+	p += strlen(key);
+	n = strcspn(p, "\n");
+	if (n >= sizeof(value))
+		n = sizeof(value) - 1;
+	memcpy(value, p, n);
+	value[n] = '\0';
+	return value;
+}
+
+const char *kernel_lockdown(void)
+{
+	static char mode[32];
+
+	if (!sysfs_read_choice("/sys/kernel/security/lockdown", mode,
+			       sizeof(mode)))
+		return "unknown";
+	return mode;
+}
+
+int sysfs_read(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	return 0;
+}
+
+int sysfs_write(const char *path, const char *value)
+{
+	size_t len = strlen(value);
+	ssize_t n;
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, value, len);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+long sysfs_read_long(const char *path)
+{
+	char buf[64];
+
+	if (sysfs_read(path, buf, sizeof(buf)))
+		return -1;
+	return strtol(buf, NULL, 0);
+}
+
+char *sysfs_read_choice(const char *path, char *buf, size_t len)
+{
+	char raw[256], *open_br, *close_br;
+
+	if (sysfs_read(path, raw, sizeof(raw)))
+		return NULL;
+	open_br = strchr(raw, '[');
+	close_br = open_br ? strchr(open_br, ']') : NULL;
+	if (!close_br)
+		return NULL;
+	*close_br = '\0';
+	snprintf(buf, len, "%s", open_br + 1);
+	return buf;
+}
+
+/* ---- journaled global state ------------------------------------------- */
+
+#define KSTATE_MAX	32
+
+struct kstate_entry {
+	char path[256];
+	char value[256];
+};
+
+static int kstate_pipe = -1;	/* our end: journal records */
+static int kstate_ack = -1;	/* keeper's end: acks */
+static pid_t kstate_keeper;
+
+const char *kstate_lock_path(void)
+{
+	const char *p = getenv("IOPIN_STATE_LOCK");
+
+	return p && *p ? p : "/run/iopin-state.lock";
+}
+
+static void keeper_restore(struct kstate_entry *e, int n)
+{
+	while (n-- > 0)
+		if (sysfs_write(e[n].path, e[n].value))
+			fprintf(stderr, "# iopin: could not restore %s to '%s': %s\n",
+				e[n].path, e[n].value, strerror(errno));
+}
+
+/*
+ * The keeper: reads fixed-size records until EOF, then restores. A record
+ * with an empty path means "restore now and ack", used by kstate_restore().
+ */
+static void keeper_main(int in, int ack, int lock_fd)
+{
+	struct kstate_entry e[KSTATE_MAX], rec;
+	int n = 0;
+	char c = 'k';
+
+	if (write(ack, &c, 1) != 1)
+		_exit(1);
+	for (;;) {
+		ssize_t r = read(in, &rec, sizeof(rec));
+
+		if (r != (ssize_t)sizeof(rec))
+			break;
+		if (!rec.path[0]) {
+			keeper_restore(e, n);
+			n = 0;
+			if (write(ack, &c, 1) != 1)
+				break;
+			continue;
+		}
+		if (n < KSTATE_MAX)
+			e[n++] = rec;
+	}
+	keeper_restore(e, n);
+	flock(lock_fd, LOCK_UN);
+	_exit(0);
+}
+
+static int kstate_start(void)
+{
+	int to_keeper[2], from_keeper[2], lock_fd;
+	char c;
+	pid_t pid;
+
+	lock_fd = open(kstate_lock_path(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock_fd < 0)
+		return -1;
+	if (pipe2(to_keeper, O_CLOEXEC) || pipe2(from_keeper, O_CLOEXEC)) {
+		close(lock_fd);
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		sigset_t all;
+
+		/* Out of the test's process group: survive its SIGKILL. */
+		setpgid(0, 0);
+		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+		sigfillset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		close(to_keeper[1]);
+		close(from_keeper[0]);
+		/* Wait for the previous keeper to finish its restore. */
+		while (flock(lock_fd, LOCK_EX) && errno == EINTR)
+			;
+		/* Double fork so nobody must reap us. */
+		if (fork() > 0)
+			_exit(0);
+		keeper_main(to_keeper[0], from_keeper[1], lock_fd);
+	}
+	close(to_keeper[0]);
+	close(from_keeper[1]);
+	close(lock_fd);
+	waitpid(pid, NULL, 0);
+	kstate_pipe = to_keeper[1];
+	kstate_ack = from_keeper[0];
+	kstate_keeper = pid;
+	if (read(kstate_ack, &c, 1) != 1) {
+		close(kstate_pipe);
+		close(kstate_ack);
+		kstate_pipe = kstate_ack = -1;
+		return -1;
+	}
+	return 0;
+}
+
+int kstate_write(const char *path, const char *value)
+{
+	struct kstate_entry rec = { 0 };
+	char old[sizeof(rec.value)];
+
+	if (sysfs_read(path, old, sizeof(old)))
+		return -1;
+	if (kstate_pipe < 0 && kstate_start())
+		return -1;
+	/* Bracketed choices ("always [madvise] never") restore by name. */
+	if (strchr(old, '[')) {
+		if (!sysfs_read_choice(path, old, sizeof(old)))
+			return -1;
+	}
+	snprintf(rec.path, sizeof(rec.path), "%s", path);
+	snprintf(rec.value, sizeof(rec.value), "%s", old);
+	if (write(kstate_pipe, &rec, sizeof(rec)) != (ssize_t)sizeof(rec))
+		return -1;
+	return sysfs_write(path, value);
+}
+
+void kstate_restore(void)
+{
+	struct kstate_entry rec = { 0 };
+	char c;
+
+	if (kstate_pipe < 0)
+		return;
+	if (write(kstate_pipe, &rec, sizeof(rec)) == (ssize_t)sizeof(rec))
+		(void)!read(kstate_ack, &c, 1);
+}
+
+/* ---- kernel health ------------------------------------------------------ */
+
+static unsigned long read_taint(void)
+{
+	long t = sysfs_read_long("/proc/sys/kernel/tainted");
+
+	return t < 0 ? 0 : (unsigned long)t;
+}
+
+void health_begin(struct health *h)
+{
+	h->taint = read_taint();
+	h->kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (h->kmsg_fd >= 0)
+		lseek(h->kmsg_fd, 0, SEEK_END);
+}
+
+/* Kernel log records that mean the kernel hit a bug or a warning. */
+static bool bad_record(const char *msg)
+{
+	static const char * const marks[] = {
+		"WARNING:", "BUG:", "kernel BUG", "Oops", "general protection fault",
+		"Unable to handle kernel", "RIP:", "Call Trace:", "list_add corruption",
+		"list_del corruption", "UBSAN:", "KASAN:", "refcount_t:",
+		"Bad page state", "Bad page map", "Bad rss-counter", "soft lockup",
+		"rcu_sched self-detected stall", "hung_task",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+		if (strstr(msg, marks[i]))
+			return true;
+	return false;
+}
+
+int health_end(struct health *h, char *buf, size_t len)
+{
+	unsigned long taint = read_taint();
+	size_t used = 0;
+	int bad = 0;
+	char rec[2048];
+
+	buf[0] = '\0';
+	if (h->kmsg_fd >= 0) {
+		for (;;) {
+			ssize_t n = read(h->kmsg_fd, rec, sizeof(rec) - 1);
+			char *msg;
+
+			if (n < 0 && errno == EPIPE)
+				continue;	/* overwritten records: go on */
+			if (n <= 0)
+				break;
+			rec[n] = '\0';
+			msg = strchr(rec, ';');
+			msg = msg ? msg + 1 : rec;
+			msg[strcspn(msg, "\n")] = '\0';
+			if (!bad_record(msg))
+				continue;
+			bad = -1;
+			if (used + 4 < len)
+				used += snprintf(buf + used, len - used,
+						 "kernel log: %s\n", msg);
+		}
+		close(h->kmsg_fd);
+		h->kmsg_fd = -1;
+	}
+	if (taint & ~h->taint) {
+		bad = -1;
+		if (used + 4 < len)
+			snprintf(buf + used, len - used,
+				 "new taint bits 0x%lx (tainted %lu -> %lu)\n",
+				 taint & ~h->taint, h->taint, taint);
+	}
+	return bad;
+}

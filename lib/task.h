@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Child processes that take turns with their parent: each side can wait
+ * for the other's "your turn". Children never use the harness's ASSERTs
+ * (they would unwind into the harness's own fork logic): they return an
+ * exit code and print their reason as a KTAP diagnostic.
+ */
+#ifndef IOPIN_TASK_H
+#define IOPIN_TASK_H
+
+#include <sys/types.h>
+
+struct child {
+	pid_t pid;
+	int to_child[2];
+	int to_parent[2];
+};
+
+/* Exit codes of a child function. */
+#define CHILD_OK	0
+#define CHILD_FAIL	1
+
+typedef int (*child_fn)(struct child *c, void *arg);
+
+/* Fork; the child runs fn(c, arg) at once and exits with its result. */
+int child_start(struct child *c, child_fn fn, void *arg);
+/* Parent: let the child go on / wait until the child says so. */
+int child_go(struct child *c);
+int child_await(struct child *c);
+/* Child: wait for the parent / let the parent go on. */
+int parent_await(struct child *c);
+int parent_go(struct child *c);
+/* Parent: reap; returns the exit code, 128+signal when killed. */
+int child_wait(struct child *c);
+
+/* For child functions: print why and return CHILD_FAIL. */
+int child_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
