@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Glue between iopin tests and the kernel's kselftest_harness.h.
+ *
+ * A test is declared with IOPIN_TEST(fixture, name, .guard = ..., ...):
+ * what it guards (fix commit and version, or CVE) and what it needs are
+ * data, shown by --iopin-list (run_tests.sh --list) and in the KTAP
+ * diagnostics of every run. IOPIN_MAIN wraps every harness test so that
+ * requirements are checked before it runs, and kernel health (new
+ * WARN/BUG/Oops records, new taint bits) is checked after it: an unhealthy
+ * kernel fails the test with the offending log lines.
+ *
+ * Include this header from exactly one translation unit per binary: the
+ * harness defines non-static symbols.
+ */
+#ifndef IOPIN_H
+#define IOPIN_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "kernel.h"
+#include "mem.h"
+#include "pin.h"
+#include "task.h"
+
+/* What a test needs from the machine. */
+#define NEEDS_ROOT	0x1
+
+struct iopin_test_info {
+	const char *fixture;
+	const char *test;
+	const char *guard;	/* "<sha12> v<ver> <subject>" or "CVE-..." */
+	unsigned int needs;
+};
+
+#define IOPIN_TEST(fix, name, ...)					\
+	static const struct iopin_test_info				\
+		_iopin_info_##fix##_##name = {				\
+		.fixture = #fix, .test = #name, __VA_ARGS__ };		\
+	static const struct iopin_test_info *				\
+		_iopin_infop_##fix##_##name				\
+		__attribute__((used, section("iopin_tests"))) =	\
+		&_iopin_info_##fix##_##name;				\
+	TEST_F(fix, name)
+
+extern const struct iopin_test_info *__start_iopin_tests[];
+extern const struct iopin_test_info *__stop_iopin_tests[];
+
+/* ---- axes --------------------------------------------------------------- */
+
+/*
+ * One FIXTURE_VARIANT_ADD per memory type of a lib table, for fixtures whose
+ * variant struct has a "struct mem_type mem" member:
+ *	MEM_ANON_TYPES(MEM_VARIANT, fixture)
+ */
+#define MEM_VARIANT(id, backing, kb, layout, fixture)			\
+	FIXTURE_VARIANT_ADD(fixture, id) {				\
+		.mem = MEM_TYPE_INIT(id, backing, kb, layout),		\
+	};
+
+/* ---- short wrappers that keep test bodies a spec ------------------------- */
+
+/* In FIXTURE_SETUP: create memory of the variant's type or SKIP/fail. */
+#define MEM_CREATE(m, type) do {					\
+	enum mem_result _r = mem_create(m, type);			\
+	if (_r == MEM_SKIP)						\
+		SKIP(return, "%s: %s", (type)->name, (m)->why);	\
+	ASSERT_EQ(MEM_OK, _r) TH_LOG("%s: %s", (type)->name, (m)->why); \
+} while (0)
+
+/* SKIP unless the pin backend is usable here. */
+#define PIN_NEEDED(id) do {						\
+	char _why[256];							\
+	if (!pin_available(id, _why, sizeof(_why)))			\
+		SKIP(return, "%s", _why);				\
+} while (0)
+
+#define PIN_OK(p, id, addr, len) do {					\
+	ASSERT_EQ(0, pin_range(p, id, addr, len)) TH_LOG("%s", (p)->why); \
+} while (0)
+
+/* buf holds pattern seed (0: zeroes). */
+#define EXPECT_PATTERN(buf, len, seed, what) do {			\
+	char _why[192];							\
+	ASSERT_TRUE(pattern_check(buf, len, seed, _why, sizeof(_why)))	\
+		TH_LOG("%s: %s", what, _why);				\
+} while (0)
+
+/* What the pin sees holds pattern seed. */
+#define EXPECT_PIN_SEES(p, seed, what) do {				\
+	char *_buf = malloc((p)->len);					\
+	ASSERT_NE(NULL, _buf);						\
+	ASSERT_EQ(0, pin_read(p, _buf)) TH_LOG("%s", (p)->why);	\
+	EXPECT_PATTERN(_buf, (p)->len, seed, what);			\
+	free(_buf);							\
+} while (0)
+
+/* The child's function returned CHILD_OK. */
+#define EXPECT_CHILD_OK(c, what) do {					\
+	int _rc = child_wait(c);					\
+	ASSERT_EQ(CHILD_OK, _rc) TH_LOG("%s: child exit %d", what, _rc); \
+} while (0)
+
+/* ---- the wrapper around every harness test ------------------------------ */
+
+#define IOPIN_MAX_TESTS	1024
+
+static struct {
+	struct __test_metadata *t;
+	void (*fn)(struct __test_metadata *, struct __fixture_variant_metadata *);
+} iopin_wrapped[IOPIN_MAX_TESTS];
+static int iopin_nr_wrapped;
+
+static const struct iopin_test_info *iopin_info_of(struct __test_metadata *t)
+{
+	const struct iopin_test_info **i;
+
+	for (i = (const struct iopin_test_info **)__start_iopin_tests;
+	     i < (const struct iopin_test_info **)__stop_iopin_tests; i++)
+		if (!strcmp((*i)->fixture, t->fixture->name) &&
+		    !strcmp((*i)->test, t->name))
+			return *i;
+	return NULL;
+}
+
+static bool iopin_unmet(const struct iopin_test_info *info, char *why,
+			size_t len)
+{
+	if ((info->needs & NEEDS_ROOT) && geteuid()) {
+		snprintf(why, len, "needs root");
+		return true;
+	}
+	return false;
+}
+
+/* Wait until no keeper of an earlier test still restores global state. */
+static void iopin_wait_state_restored(void)
+{
+	int fd = open(kstate_lock_path(), O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	while (flock(fd, LOCK_SH) && errno == EINTR)
+		;
+	close(fd);
+}
+
+static void iopin_run(struct __test_metadata *t,
+		      struct __fixture_variant_metadata *v)
+{
+	const struct iopin_test_info *info = iopin_info_of(t);
+	char report[2048];
+	struct health h;
+	int i;
+
+	iopin_wait_state_restored();
+	if (info && iopin_unmet(info, t->results->reason,
+				sizeof(t->results->reason))) {
+		t->exit_code = KSFT_SKIP;
+		return;
+	}
+	if (info)
+		ksft_print_msg("guards: %s\n", info->guard);
+	health_begin(&h);
+	for (i = 0; i < iopin_nr_wrapped; i++)
+		if (iopin_wrapped[i].t == t)
+			iopin_wrapped[i].fn(t, v);
+	if (health_end(&h, report, sizeof(report))) {
+		ksft_print_msg("kernel unhealthy after %s:\n%s", t->name, report);
+		t->exit_code = KSFT_FAIL;
+	}
+}
+
+static void iopin_list(void)
+{
+	struct __fixture_variant_metadata no_variant = { .name = "" };
+	const struct iopin_test_info *info;
+	struct __fixture_variant_metadata *v;
+	struct __fixture_metadata *f;
+	struct __test_metadata *t;
+
+	for (f = __fixture_list; f; f = f->next)
+		for (v = f->variant ?: &no_variant; v; v = v->next)
+			for (t = f->tests; t; t = t->next) {
+				info = iopin_info_of(t);
+				printf("%s%s%s.%s\t%s\n", f->name,
+				       v->name[0] ? "." : "", v->name, t->name,
+				       info ? info->guard : "(no guard declared)");
+			}
+}
+
+static int iopin_main(int argc, char **argv)
+{
+	struct __fixture_metadata *f;
+	struct __test_metadata *t;
+
+	if (argc == 2 && !strcmp(argv[1], "--iopin-list")) {
+		iopin_list();
+		return 0;
+	}
+	for (f = __fixture_list; f; f = f->next)
+		for (t = f->tests; t; t = t->next) {
+			if (iopin_nr_wrapped == IOPIN_MAX_TESTS)
+				break;
+			iopin_wrapped[iopin_nr_wrapped].t = t;
+			iopin_wrapped[iopin_nr_wrapped++].fn = t->fn;
+			t->fn = iopin_run;
+		}
+	return test_harness_run(argc, argv);
+}
+
+#define IOPIN_MAIN							\
+	int main(int argc, char **argv)					\
+	{								\
+		return iopin_main(argc, argv);				\
+	}
+
+#endif

@@ -1,0 +1,734 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Memory types, pagemap helpers and data verification.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/memfd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include "kernel.h"
+#include "mem.h"
+
+#define THP_SYSFS	"/sys/kernel/mm/transparent_hugepage"
+#define HUGETLB_SYSFS	"/sys/kernel/mm/hugepages"
+
+#ifndef MAP_HUGE_SHIFT
+#define MAP_HUGE_SHIFT	26
+#endif
+#ifndef MFD_HUGE_SHIFT
+#define MFD_HUGE_SHIFT	26
+#endif
+
+/*
+ * Free hugetlb pages a type needs: anon = the mapping + one COW copy;
+ * memfd = the file page + the private mapping's reservation + a COW copy.
+ */
+#define HUGETLB_ANON_PAGES	2
+#define HUGETLB_MEMFD_PAGES	3
+
+#define fail(m, res, ...) \
+	({ snprintf((m)->why, sizeof((m)->why), __VA_ARGS__); res; })
+
+size_t page_size(void)
+{
+	static size_t ps;
+
+	if (!ps)
+		ps = sysconf(_SC_PAGESIZE);
+	return ps;
+}
+
+size_t thp_pmd_size(void)
+{
+	static long pmd;
+
+	if (!pmd)
+		pmd = sysfs_read_long(THP_SYSFS "/hpage_pmd_size");
+	return pmd > 0 ? (size_t)pmd : 0;
+}
+
+bool mem_is_hugetlb(const struct mem_type *t)
+{
+	return t->backing == MEM_HUGETLB || t->backing == MEM_MEMFD_HUGETLB;
+}
+
+bool mem_is_zero(const struct mem_type *t)
+{
+	return t->backing == MEM_ZEROPAGE || t->backing == MEM_HUGE_ZEROPAGE;
+}
+
+bool mem_is_file(const struct mem_type *t)
+{
+	switch (t->backing) {
+	case MEM_MEMFD:
+	case MEM_MEMFD_HUGETLB:
+	case MEM_TMPFS_FILE:
+	case MEM_DISK_FILE:
+	case MEM_SHMEM:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int log2_ul(unsigned long v)
+{
+	int l = 0;
+
+	while (v >>= 1)
+		l++;
+	return l;
+}
+
+/* ---- pagemap ------------------------------------------------------------ */
+
+static int pagemap_read(const void *addr, size_t n, uint64_t *out)
+{
+	off_t off = (uintptr_t)addr / page_size() * sizeof(uint64_t);
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	ssize_t want = n * sizeof(uint64_t), got;
+
+	if (fd < 0)
+		return -1;
+	got = pread(fd, out, want, off);
+	close(fd);
+	return got == want ? 0 : -1;
+}
+
+uint64_t pagemap_entry(const void *addr)
+{
+	uint64_t e = 0;
+
+	pagemap_read(addr, 1, &e);
+	return e;
+}
+
+uint64_t pagemap_pfn(const void *addr)
+{
+	uint64_t e = pagemap_entry(addr);
+
+	return (e & PM_PRESENT) ? e & PM_PFN_MASK : 0;
+}
+
+uint64_t kpageflags(uint64_t pfn)
+{
+	uint64_t flags = 0;
+	int fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &flags, sizeof(flags), pfn * sizeof(flags)) != sizeof(flags))
+		flags = 0;
+	close(fd);
+	return flags;
+}
+
+int clear_soft_dirty(void)
+{
+	return sysfs_write("/proc/self/clear_refs", "4");
+}
+
+bool range_is_one_thp(const void *addr, size_t size)
+{
+	size_t n = size / page_size(), i;
+	uint64_t *e = calloc(n, sizeof(*e)), pfn0, f;
+	bool ok = false;
+
+	if (!e || pagemap_read(addr, n, e))
+		goto out;
+	pfn0 = e[0] & PM_PFN_MASK;
+	if (!(e[0] & PM_PRESENT) || !pfn0 || pfn0 % n)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (!(e[i] & PM_PRESENT) || (e[i] & PM_PFN_MASK) != pfn0 + i)
+			goto out;
+	f = kpageflags(pfn0);
+	if (!(f & (1ULL << KPF_THP)) || !(f & (1ULL << KPF_COMPOUND_HEAD)))
+		goto out;
+	if (n > 1 && !(kpageflags(pfn0 + 1) & (1ULL << KPF_COMPOUND_TAIL)))
+		goto out;
+	/* Not the start of a bigger folio. */
+	ok = !(kpageflags(pfn0 + n) & (1ULL << KPF_COMPOUND_TAIL));
+out:
+	free(e);
+	return ok;
+}
+
+/* ---- patterns ----------------------------------------------------------- */
+
+static uint8_t pattern_byte(size_t i, uint8_t seed)
+{
+	if (!seed)
+		return 0;
+	return seed ^ (uint8_t)(i * 151 + (i >> 9) * 7 + 1);
+}
+
+void pattern_fill(void *buf, size_t len, uint8_t seed)
+{
+	uint8_t *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = pattern_byte(i, seed);
+}
+
+static bool fault_injected(void)
+{
+	const char *f = getenv("IOPIN_SELFTEST_FAULT");
+
+	return f && !strcmp(f, "verify");
+}
+
+bool pattern_check(const void *got, size_t len, uint8_t seed,
+		   char *why, size_t whylen)
+{
+	const uint8_t *p = got;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		uint8_t want = pattern_byte(i, seed);
+
+		if (i == 0 && fault_injected())
+			want ^= 0xff;
+		if (p[i] != want) {
+			snprintf(why, whylen,
+				 "byte %zu of %zu is 0x%02x, expected 0x%02x (pattern %u)",
+				 i, len, p[i], want, seed);
+			return false;
+		}
+	}
+	return true;
+}
+
+bool bytes_check(const void *got, const void *want, size_t len,
+		 char *why, size_t whylen)
+{
+	const uint8_t *g = got, *w = want;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		uint8_t exp = w[i];
+
+		if (i == 0 && fault_injected())
+			exp ^= 0xff;
+		if (g[i] != exp) {
+			snprintf(why, whylen,
+				 "byte %zu of %zu is 0x%02x, expected 0x%02x",
+				 i, len, g[i], exp);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* ---- THP and hugetlb knobs ---------------------------------------------- */
+
+int thp_sizes_offered(unsigned long *kb, int max)
+{
+	DIR *d = opendir(THP_SYSFS);
+	struct dirent *de;
+	char path[512];
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) && n < max) {
+		unsigned long size;
+
+		if (sscanf(de->d_name, "hugepages-%lukB", &size) != 1)
+			continue;
+		snprintf(path, sizeof(path), THP_SYSFS "/%s/enabled", de->d_name);
+		if (!access(path, F_OK))	/* anon knob: the size is offered */
+			kb[n++] = size;
+	}
+	closedir(d);
+	if (!n && thp_pmd_size() && max > 0)	/* before mTHP: PMD only */
+		kb[n++] = thp_pmd_size() / 1024;
+	return n;
+}
+
+static bool choice_allows(const char *c)
+{
+	return !strcmp(c, "always") || !strcmp(c, "madvise");
+}
+
+/* Make MADV_HUGEPAGE regions get THPs of kb, changing knobs via kstate. */
+static enum mem_result thp_enable(struct mem *m, unsigned long kb)
+{
+	char knob[256], cur[32], global[32];
+	bool pmd = kb * 1024 == thp_pmd_size();
+
+	if (!thp_pmd_size())
+		return fail(m, MEM_SKIP, "kernel has no THP (%s missing)",
+			    THP_SYSFS "/hpage_pmd_size");
+	if (!sysfs_read_choice(THP_SYSFS "/enabled", global, sizeof(global)))
+		return fail(m, MEM_SKIP, "cannot read %s", THP_SYSFS "/enabled");
+	snprintf(knob, sizeof(knob), THP_SYSFS "/hugepages-%lukB/enabled", kb);
+	if (!sysfs_read_choice(knob, cur, sizeof(cur))) {
+		if (!pmd)
+			return fail(m, MEM_SKIP,
+				    "kernel offers no %lukB anonymous THP (no %s)",
+				    kb, knob);
+		/* Kernel without per-size knobs: the global one rules. */
+		if (choice_allows(global))
+			return MEM_OK;
+		if (kstate_write(THP_SYSFS "/enabled", "madvise"))
+			return fail(m, MEM_SKIP, "cannot enable THP in %s: %s",
+				    THP_SYSFS "/enabled", strerror(errno));
+		return MEM_OK;
+	}
+	if (choice_allows(cur) || (!strcmp(cur, "inherit") && choice_allows(global)))
+		return MEM_OK;
+	if (kstate_write(knob, "madvise"))
+		return fail(m, MEM_SKIP, "cannot enable %lukB THP in %s: %s",
+			    kb, knob, strerror(errno));
+	return MEM_OK;
+}
+
+/* Make sure "needed" pages of kb are free, via kstate. */
+static enum mem_result hugetlb_reserve(struct mem *m, unsigned long kb,
+				       long needed)
+{
+	char dir[256], path[320], val[32];
+	long nr, free_pages, resv, deficit;
+
+	snprintf(dir, sizeof(dir), HUGETLB_SYSFS "/hugepages-%lukB", kb);
+	if (access(dir, F_OK))
+		return fail(m, MEM_SKIP, "kernel has no %lukB hugetlb pages (no %s)",
+			    kb, dir);
+	snprintf(path, sizeof(path), "%s/free_hugepages", dir);
+	free_pages = sysfs_read_long(path);
+	snprintf(path, sizeof(path), "%s/resv_hugepages", dir);
+	resv = sysfs_read_long(path);
+	deficit = needed - (free_pages - resv);
+	if (deficit <= 0)
+		return MEM_OK;
+	snprintf(path, sizeof(path), "%s/nr_hugepages", dir);
+	nr = sysfs_read_long(path);
+	snprintf(val, sizeof(val), "%ld", nr + deficit);
+	if (kstate_write(path, val))
+		return fail(m, MEM_SKIP, "cannot raise %s to %s: %s", path, val,
+			    strerror(errno));
+	snprintf(path, sizeof(path), "%s/free_hugepages", dir);
+	free_pages = sysfs_read_long(path);
+	if (free_pages - resv < needed) {
+		/* Gigantic pages need contiguous memory: compact, try again. */
+		sysfs_write("/proc/sys/vm/compact_memory", "1");
+		snprintf(path, sizeof(path), "%s/nr_hugepages", dir);
+		sysfs_write(path, val);
+		snprintf(path, sizeof(path), "%s/free_hugepages", dir);
+		free_pages = sysfs_read_long(path);
+	}
+	if (free_pages - resv < needed)
+		return fail(m, MEM_SKIP,
+			    "could not get %ld free %lukB hugetlb pages (kernel gave %ld)",
+			    needed, kb, free_pages - resv);
+	return MEM_OK;
+}
+
+/* ---- constructors ------------------------------------------------------- */
+
+/* An anonymous mapping of exactly size bytes, aligned to align. */
+static char *map_aligned(size_t size, size_t align, int prot, int flags)
+{
+	size_t len = size + align;
+	char *raw = mmap(NULL, len, prot, flags | MAP_ANONYMOUS, -1, 0);
+	char *aligned;
+
+	if (raw == MAP_FAILED)
+		return NULL;
+	aligned = (char *)(((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1));
+	if (aligned > raw)
+		munmap(raw, aligned - raw);
+	if (raw + len > aligned + size)
+		munmap(aligned + size, raw + len - (aligned + size));
+	return aligned;
+}
+
+/* Split a PMD mapping into PTEs without splitting the folio. */
+static int pte_map(char *addr)
+{
+	if (mprotect(addr, page_size(), PROT_READ))
+		return -1;
+	return mprotect(addr, page_size(), PROT_READ | PROT_WRITE);
+}
+
+static enum mem_result thp_layout(struct mem *m)
+{
+	size_t half = m->size / 2, ps = page_size();
+	int ready[2];
+	char *tmp, c;
+
+	switch (m->type->layout) {
+	case THP_WHOLE:
+		return MEM_OK;
+	case THP_PTE_MAPPED:
+		if (pte_map(m->addr))
+			return fail(m, MEM_ERR, "mprotect: %s", strerror(errno));
+		break;
+	case THP_SINGLE_PTE:
+		if (pte_map(m->addr) ||
+		    madvise(m->addr + ps, m->size - ps, MADV_DONTNEED))
+			return fail(m, MEM_ERR, "PTE-map + MADV_DONTNEED: %s",
+				    strerror(errno));
+		m->size = ps;
+		if (!(kpageflags(pagemap_pfn(m->addr)) & (1ULL << KPF_THP)))
+			return fail(m, MEM_ERR, "single PTE no longer maps a THP");
+		return MEM_OK;
+	case THP_MREMAPPED:
+		/* Move the second half to a misaligned spot, then back. */
+		tmp = mmap(NULL, half + ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			   -1, 0);
+		if (tmp == MAP_FAILED)
+			return fail(m, MEM_ERR, "mmap: %s", strerror(errno));
+		if (mremap(m->addr + half, half, half, MREMAP_MAYMOVE | MREMAP_FIXED,
+			   tmp + ps) == MAP_FAILED ||
+		    mremap(tmp + ps, half, half, MREMAP_MAYMOVE | MREMAP_FIXED,
+			   m->addr + half) == MAP_FAILED)
+			return fail(m, MEM_ERR, "mremap: %s", strerror(errno));
+		munmap(tmp, ps);
+		break;
+	case THP_PARTIAL_SHARED:
+		if (pipe(ready))
+			return fail(m, MEM_ERR, "pipe: %s", strerror(errno));
+		m->sharer = fork();
+		if (m->sharer < 0)
+			return fail(m, MEM_ERR, "fork: %s", strerror(errno));
+		if (!m->sharer) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			close(ready[0]);
+			madvise(m->addr + ps, m->size - ps, MADV_DONTNEED);
+			(void)!write(ready[1], "r", 1);
+			for (;;)
+				pause();
+		}
+		close(ready[1]);
+		if (read(ready[0], &c, 1) != 1) {
+			close(ready[0]);
+			return fail(m, MEM_ERR, "sharer child died");
+		}
+		close(ready[0]);
+		break;
+	}
+	if (!range_is_one_thp(m->addr, m->size))
+		return fail(m, MEM_ERR, "layout change split the THP");
+	return MEM_OK;
+}
+
+static enum mem_result create_thp(struct mem *m, unsigned long kb)
+{
+	enum mem_result r;
+
+	if (geteuid())
+		return fail(m, MEM_SKIP, "needs root to check THPs through /proc/kpageflags");
+	r = thp_enable(m, kb);
+	if (r)
+		return r;
+	m->size = kb * 1024;
+	m->addr = map_aligned(m->size, m->size, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE);
+	if (!m->addr)
+		return fail(m, MEM_ERR, "mmap: %s", strerror(errno));
+	m->map = m->addr;
+	m->map_size = m->size;
+	if (madvise(m->addr, m->size, MADV_HUGEPAGE))
+		return fail(m, MEM_SKIP, "MADV_HUGEPAGE: %s", strerror(errno));
+	pattern_fill(m->addr, m->size, 1);
+	if (!range_is_one_thp(m->addr, m->size))
+		return fail(m, MEM_SKIP,
+			    "kernel did not back the range with a %lukB THP (allocation fell back)",
+			    kb);
+	return thp_layout(m);
+}
+
+static enum mem_result create_huge_zeropage(struct mem *m)
+{
+	enum mem_result r;
+	char use[16];
+	volatile char sink;
+	size_t i;
+
+	if (geteuid())
+		return fail(m, MEM_SKIP, "needs root to check PFNs");
+	r = thp_enable(m, thp_pmd_size() / 1024);
+	if (r)
+		return r;
+	if (sysfs_read(THP_SYSFS "/use_zero_page", use, sizeof(use)))
+		return fail(m, MEM_SKIP, "kernel has no huge zeropage knob");
+	if (strcmp(use, "1") && kstate_write(THP_SYSFS "/use_zero_page", "1"))
+		return fail(m, MEM_SKIP, "cannot enable the huge zeropage");
+	m->size = thp_pmd_size();
+	m->addr = map_aligned(m->size, m->size, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE);
+	if (!m->addr)
+		return fail(m, MEM_ERR, "mmap: %s", strerror(errno));
+	m->map = m->addr;
+	m->map_size = m->size;
+	madvise(m->addr, m->size, MADV_HUGEPAGE);
+	for (i = 0; i < m->size; i += page_size())
+		sink = m->addr[i];
+	(void)sink;
+	if (!(kpageflags(pagemap_pfn(m->addr)) & (1ULL << KPF_ZERO_PAGE)))
+		return fail(m, MEM_ERR, "read fault did not map a zeropage");
+	if (pagemap_pfn(m->addr + page_size()) != pagemap_pfn(m->addr) + 1)
+		return fail(m, MEM_SKIP, "kernel mapped the small zeropage, not the huge one");
+	return MEM_OK;
+}
+
+static enum mem_result create_zeropage(struct mem *m)
+{
+	volatile char sink;
+
+	m->size = page_size();
+	m->addr = mmap(NULL, m->size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m->addr == MAP_FAILED)
+		return fail(m, MEM_ERR, "mmap: %s", strerror(errno));
+	m->map = m->addr;
+	m->map_size = m->size;
+	sink = m->addr[0];
+	(void)sink;
+	if (geteuid())
+		return MEM_OK;
+	if (!(kpageflags(pagemap_pfn(m->addr)) & (1ULL << KPF_ZERO_PAGE)))
+		return fail(m, MEM_ERR, "read fault did not map the shared zeropage");
+	return MEM_OK;
+}
+
+static enum mem_result create_hugetlb_anon(struct mem *m, unsigned long kb)
+{
+	enum mem_result r = hugetlb_reserve(m, kb, HUGETLB_ANON_PAGES);
+
+	if (r)
+		return r;
+	m->size = kb * 1024;
+	m->addr = mmap(NULL, m->size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
+		       (log2_ul(m->size) << MAP_HUGE_SHIFT), -1, 0);
+	if (m->addr == MAP_FAILED)
+		return fail(m, MEM_ERR, "mmap MAP_HUGETLB %lukB: %s", kb,
+			    strerror(errno));
+	m->map = m->addr;
+	m->map_size = m->size;
+	pattern_fill(m->addr, m->size, 1);
+	return MEM_OK;
+}
+
+static bool fs_is(const char *dir, long magic)
+{
+	struct statfs s;
+
+	return !statfs(dir, &s) && s.f_type == magic;
+}
+
+static const char *find_dir(const char *env, const char * const *cands,
+			    bool want_tmpfs)
+{
+	const char *d = getenv(env);
+	int i;
+
+	if (d && *d)
+		return d;
+	for (i = 0; cands[i]; i++) {
+		struct statfs s;
+
+		if (statfs(cands[i], &s) || access(cands[i], W_OK))
+			continue;
+		if (want_tmpfs && s.f_type == TMPFS_MAGIC)
+			return cands[i];
+		if (!want_tmpfs && (s.f_type == EXT4_SUPER_MAGIC ||
+				    s.f_type == XFS_SUPER_MAGIC ||
+				    s.f_type == BTRFS_SUPER_MAGIC))
+			return cands[i];
+	}
+	return NULL;
+}
+
+/* Open the backing object of a file type, filled with pattern 1. */
+static enum mem_result open_backing(struct mem *m)
+{
+	static const char * const tmpfs_dirs[] = {
+		"/dev/shm", "/run", "/tmp", NULL };
+	static const char * const disk_dirs[] = {
+		"/var/tmp", "/tmp", "/root", "/mnt/scratch", NULL };
+	const struct mem_type *t = m->type;
+	const char *dir;
+	char *buf;
+
+	switch (t->backing) {
+	case MEM_MEMFD:
+		m->fd = memfd_create("iopin", MFD_CLOEXEC);
+		break;
+	case MEM_MEMFD_HUGETLB:
+		m->fd = memfd_create("iopin", MFD_CLOEXEC | MFD_HUGETLB |
+				     (log2_ul(m->size) << MFD_HUGE_SHIFT));
+		break;
+	case MEM_TMPFS_FILE:
+		dir = find_dir("IOPIN_TMPFS_DIR", tmpfs_dirs, true);
+		if (!dir)
+			return fail(m, MEM_SKIP, "no writable tmpfs (set IOPIN_TMPFS_DIR)");
+		if (!fs_is(dir, TMPFS_MAGIC))
+			return fail(m, MEM_SKIP, "%s is not a tmpfs", dir);
+		m->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		break;
+	case MEM_DISK_FILE:
+		dir = find_dir("IOPIN_DISK_DIR", disk_dirs, false);
+		if (!dir)
+			return fail(m, MEM_SKIP,
+				    "no writable ext4/xfs/btrfs directory (set IOPIN_DISK_DIR)");
+		m->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		break;
+	default:
+		return fail(m, MEM_ERR, "not a file type");
+	}
+	if (m->fd < 0)
+		return fail(m, MEM_ERR, "creating the %s backing: %s", t->name,
+			    strerror(errno));
+	if (ftruncate(m->fd, m->size))
+		return fail(m, MEM_ERR, "ftruncate: %s", strerror(errno));
+	/* hugetlbfs has no write(): fill through a shared mapping. */
+	buf = mmap(NULL, m->size, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
+	if (buf == MAP_FAILED)
+		return fail(m, MEM_ERR, "mmap shared: %s", strerror(errno));
+	pattern_fill(buf, m->size, 1);
+	munmap(buf, m->size);
+	return MEM_OK;
+}
+
+static enum mem_result create_file(struct mem *m)
+{
+	enum mem_result r;
+	volatile char sink;
+	size_t i;
+
+	if (m->type->backing == MEM_MEMFD_HUGETLB) {
+		r = hugetlb_reserve(m, m->type->kb, HUGETLB_MEMFD_PAGES);
+		if (r)
+			return r;
+		m->size = m->type->kb * 1024;
+	} else {
+		m->size = page_size();
+	}
+	if (m->type->backing == MEM_SHMEM) {
+		char path[128];
+
+		m->map = mmap(NULL, m->size, PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (m->map == MAP_FAILED)
+			return fail(m, MEM_ERR, "mmap shared anon: %s", strerror(errno));
+		m->map_size = m->size;
+		pattern_fill(m->map, m->size, 1);
+		snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx",
+			 (unsigned long)m->map, (unsigned long)(m->map + m->size));
+		m->fd = open(path, O_RDWR | O_CLOEXEC);
+		if (m->fd < 0)
+			return fail(m, MEM_SKIP, "cannot open %s (needs CAP_SYS_ADMIN): %s",
+				    path, strerror(errno));
+	} else {
+		r = open_backing(m);
+		if (r)
+			return r;
+	}
+	m->addr = mmap(NULL, m->size, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+		       m->fd, 0);
+	if (m->addr == MAP_FAILED) {
+		m->addr = NULL;
+		return fail(m, MEM_ERR, "mmap private: %s", strerror(errno));
+	}
+	for (i = 0; i < m->size; i += page_size())
+		sink = m->addr[i];
+	(void)sink;
+	return MEM_OK;
+}
+
+enum mem_result mem_create(struct mem *m, const struct mem_type *type)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = type;
+	m->fd = -1;
+
+	switch (type->backing) {
+	case MEM_ANON:
+		m->size = page_size();
+		m->addr = mmap(NULL, m->size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m->addr == MAP_FAILED) {
+			m->addr = NULL;
+			return fail(m, MEM_ERR, "mmap: %s", strerror(errno));
+		}
+		m->map = m->addr;
+		m->map_size = m->size;
+		pattern_fill(m->addr, m->size, 1);
+		return MEM_OK;
+	case MEM_THP:
+		return create_thp(m, type->kb);
+	case MEM_HUGETLB:
+		return create_hugetlb_anon(m, type->kb);
+	case MEM_ZEROPAGE:
+		return create_zeropage(m);
+	case MEM_HUGE_ZEROPAGE:
+		return create_huge_zeropage(m);
+	default:
+		return create_file(m);
+	}
+}
+
+void mem_destroy(struct mem *m)
+{
+	if (m->sharer > 0) {
+		kill(m->sharer, SIGKILL);
+		waitpid(m->sharer, NULL, 0);
+		m->sharer = 0;
+	}
+	if (m->addr && m->addr != m->map)
+		munmap(m->addr, m->size);
+	if (m->map)
+		munmap(m->map, m->map_size);
+	if (m->fd >= 0)
+		close(m->fd);
+	m->addr = m->map = NULL;
+	m->fd = -1;
+	kstate_restore();
+}
+
+int mem_unmap(struct mem *m)
+{
+	int ret = munmap(m->addr, m->size);
+
+	if (m->map == m->addr)
+		m->map = NULL;
+	m->addr = NULL;
+	return ret;
+}
+
+char *mem_map_shared_view(struct mem *m)
+{
+	char *p;
+
+	if (m->fd < 0)
+		return NULL;
+	p = mmap(NULL, m->size, PROT_READ, MAP_SHARED, m->fd, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+char *mem_map_fresh_zero(struct mem *m, size_t *len)
+{
+	struct mem fresh;
+
+	if (mem_create(&fresh, m->type) != MEM_OK)
+		return NULL;
+	*len = fresh.map_size;
+	return fresh.map;
+}

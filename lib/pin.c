@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Pin backends: io_uring fixed buffers, vmsplice, gup_test.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <linux/types.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "pin.h"
+
+#define why_set(p, ...) snprintf((p)->why, sizeof((p)->why), __VA_ARGS__)
+
+/* ---- io_uring fixed buffers -------------------------------------------- */
+
+/*
+ * Registering a fixed buffer pins it FOLL_WRITE|FOLL_LONGTERM. What the
+ * pin sees is read back by a fixed-buffer write into a memfd.
+ */
+struct uring_pin {
+	struct io_uring ring;
+	int sink;
+};
+
+static int uring_probe(char *why, size_t len)
+{
+	struct io_uring ring;
+	int ret = io_uring_queue_init(1, &ring, 0);
+
+	if (ret) {
+		snprintf(why, len, "io_uring unavailable: io_uring_setup: %s%s",
+			 strerror(-ret), ret == -EPERM ?
+			 " (kernel.io_uring_disabled?)" : "");
+		return ret;
+	}
+	io_uring_queue_exit(&ring);
+	return 0;
+}
+
+static int uring_pin(struct pin *p)
+{
+	struct uring_pin *u = calloc(1, sizeof(*u));
+	struct iovec iov = { .iov_base = p->addr, .iov_len = p->len };
+	int ret;
+
+	if (!u)
+		return -ENOMEM;
+	ret = io_uring_queue_init(1, &u->ring, 0);
+	if (ret) {
+		free(u);
+		why_set(p, "io_uring_queue_init: %s", strerror(-ret));
+		return ret;
+	}
+	ret = io_uring_register_buffers(&u->ring, &iov, 1);
+	if (ret) {
+		io_uring_queue_exit(&u->ring);
+		free(u);
+		why_set(p, "IORING_REGISTER_BUFFERS: %s", strerror(-ret));
+		return ret;
+	}
+	u->sink = memfd_create("iopin-uring-sink", MFD_CLOEXEC);
+	p->priv = u;
+	return u->sink < 0 ? -errno : 0;
+}
+
+static int uring_read(struct pin *p, void *buf)
+{
+	struct uring_pin *u = p->priv;
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+	struct io_uring_cqe *cqe;
+	ssize_t n;
+	int ret;
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_write_fixed(sqe, u->sink, p->addr, p->len, 0, 0);
+	ret = io_uring_submit_and_wait(&u->ring, 1);
+	if (ret < 0)
+		return ret;
+	ret = io_uring_wait_cqe(&u->ring, &cqe);
+	if (ret)
+		return ret;
+	ret = cqe->res;
+	io_uring_cqe_seen(&u->ring, cqe);
+	if (ret < 0) {
+		why_set(p, "IORING_OP_WRITE_FIXED: %s", strerror(-ret));
+		return ret;
+	}
+	if ((size_t)ret != p->len) {
+		why_set(p, "IORING_OP_WRITE_FIXED wrote %d of %zu bytes", ret, p->len);
+		return -EIO;
+	}
+	n = pread(u->sink, buf, p->len, 0);
+	return n == (ssize_t)p->len ? 0 : -EIO;
+}
+
+static void uring_unpin(struct pin *p)
+{
+	struct uring_pin *u = p->priv;
+
+	if (!u)
+		return;
+	io_uring_unregister_buffers(&u->ring);
+	io_uring_queue_exit(&u->ring);
+	if (u->sink >= 0)
+		close(u->sink);
+	free(u);
+}
+
+/* ---- vmsplice ------------------------------------------------------------ */
+
+/*
+ * vmsplice() without SPLICE_F_GIFT takes page references (short-term GUP,
+ * no unsharing): the pipe holds the pages, reading the pipe is the device
+ * read. tee() keeps the pipe's content for repeated reads.
+ */
+static int vmsplice_probe(char *why, size_t len)
+{
+	(void)why;
+	(void)len;
+	return 0;
+}
+
+static int vmsplice_pin(struct pin *p)
+{
+	struct iovec iov;
+	ssize_t n;
+	int cap;
+
+	if (pipe2(p->fd, O_CLOEXEC))
+		return -errno;
+	/* Grow the pipe to hold the range; root may exceed pipe-max-size. */
+	cap = fcntl(p->fd[1], F_SETPIPE_SZ, (int)p->len);
+	if (cap < 0)
+		cap = fcntl(p->fd[1], F_GETPIPE_SZ);
+	if ((size_t)cap < p->len)
+		p->len = cap;
+	iov.iov_base = p->addr;
+	iov.iov_len = p->len;
+	n = vmsplice(p->fd[1], &iov, 1, 0);
+	if (n < 0) {
+		why_set(p, "vmsplice: %s", strerror(errno));
+		return -errno;
+	}
+	p->len = n;
+	return 0;
+}
+
+static int vmsplice_read(struct pin *p, void *buf)
+{
+	int copy[2], ret = 0;
+	size_t done = 0;
+
+	if (pipe2(copy, O_CLOEXEC))
+		return -errno;
+	fcntl(copy[1], F_SETPIPE_SZ, (int)p->len);
+	if (tee(p->fd[0], copy[1], p->len, SPLICE_F_NONBLOCK) != (ssize_t)p->len) {
+		why_set(p, "tee: %s", strerror(errno));
+		ret = -EIO;
+	}
+	while (!ret && done < p->len) {
+		ssize_t n = read(copy[0], (char *)buf + done, p->len - done);
+
+		if (n <= 0) {
+			ret = -EIO;
+			break;
+		}
+		done += n;
+	}
+	close(copy[0]);
+	close(copy[1]);
+	return ret;
+}
+
+static void vmsplice_unpin(struct pin *p)
+{
+	close(p->fd[0]);
+	close(p->fd[1]);
+}
+
+/* ---- gup_test (CONFIG_GUP_TEST) ----------------------------------------- */
+
+/* The debugfs ABI of mm/gup_test.c. */
+struct gup_test_longterm {
+	__u64 addr;
+	__u64 size;
+	__u32 flags;
+};
+#define GUP_TEST_PATH		"/sys/kernel/debug/gup_test"
+#define GUP_LT_START		_IOW('g', 7, struct gup_test_longterm)
+#define GUP_LT_STOP		_IO('g', 8)
+#define GUP_LT_READ		_IOW('g', 9, __u64)
+#define GUP_LT_WRITE		1
+#define GUP_LT_FAST		2
+
+static int gup_probe(char *why, size_t len)
+{
+	int fd = open(GUP_TEST_PATH, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(why, len, "no %s (needs CONFIG_GUP_TEST and debugfs): %s",
+			 GUP_TEST_PATH, strerror(errno));
+		return -errno;
+	}
+	close(fd);
+	return 0;
+}
+
+static int gup_pin(struct pin *p)
+{
+	struct gup_test_longterm args = {
+		.addr = (uintptr_t)p->addr,
+		.size = p->len,
+	};
+
+	if (p->be->props & PIN_WRITE)
+		args.flags |= GUP_LT_WRITE;
+	if (strstr(p->be->name, "fast"))
+		args.flags |= GUP_LT_FAST;
+	p->fd[0] = open(GUP_TEST_PATH, O_RDWR | O_CLOEXEC);
+	if (p->fd[0] < 0)
+		return -errno;
+	if (ioctl(p->fd[0], GUP_LT_START, &args)) {
+		why_set(p, "PIN_LONGTERM_TEST_START: %s", strerror(errno));
+		close(p->fd[0]);
+		return -errno;
+	}
+	return 0;
+}
+
+static int gup_read(struct pin *p, void *buf)
+{
+	__u64 dst = (uintptr_t)buf;
+
+	if (ioctl(p->fd[0], GUP_LT_READ, &dst)) {
+		why_set(p, "PIN_LONGTERM_TEST_READ: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void gup_unpin(struct pin *p)
+{
+	ioctl(p->fd[0], GUP_LT_STOP);
+	close(p->fd[0]);
+}
+
+/* ---- table ------------------------------------------------------------ */
+
+static const struct pin_backend backends[PIN_NR] = {
+	[PIN_IO_URING] = { "io_uring", PIN_LONGTERM | PIN_WRITE,
+			   uring_probe, uring_pin, uring_read, uring_unpin },
+	[PIN_VMSPLICE] = { "vmsplice", 0,
+			   vmsplice_probe, vmsplice_pin, vmsplice_read, vmsplice_unpin },
+	[PIN_GUP_RO] = { "gup_ro", PIN_LONGTERM,
+			 gup_probe, gup_pin, gup_read, gup_unpin },
+	[PIN_GUP_RO_FAST] = { "gup_ro_fast", PIN_LONGTERM,
+			      gup_probe, gup_pin, gup_read, gup_unpin },
+	[PIN_GUP_RW] = { "gup_rw", PIN_LONGTERM | PIN_WRITE,
+			 gup_probe, gup_pin, gup_read, gup_unpin },
+	[PIN_GUP_RW_FAST] = { "gup_rw_fast", PIN_LONGTERM | PIN_WRITE,
+			      gup_probe, gup_pin, gup_read, gup_unpin },
+};
+
+const struct pin_backend *pin_backend_get(enum pin_id id)
+{
+	return id < PIN_NR ? &backends[id] : NULL;
+}
+
+bool pin_available(enum pin_id id, char *why, size_t len)
+{
+	const struct pin_backend *be = pin_backend_get(id);
+
+	return be && !be->probe(why, len);
+}
+
+int pin_range(struct pin *p, enum pin_id id, void *addr, size_t len)
+{
+	memset(p, 0, sizeof(*p));
+	p->be = pin_backend_get(id);
+	p->addr = addr;
+	p->len = len;
+	p->fd[0] = p->fd[1] = p->fd[2] = -1;
+	p->err = p->be->pin(p);
+	if (p->err && !p->why[0])
+		why_set(p, "%s pin: %s", p->be->name, strerror(-p->err));
+	if (p->err)
+		p->be = NULL;
+	return p->err;
+}
+
+int pin_read(struct pin *p, void *buf)
+{
+	p->err = p->be->read(p, buf);
+	if (p->err && !p->why[0])
+		why_set(p, "%s read: %s", p->be->name, strerror(-p->err));
+	return p->err;
+}
+
+void pin_release(struct pin *p)
+{
+	if (p->be)
+		p->be->unpin(p);
+	p->be = NULL;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Pin backends: one interface for everything that makes the kernel hold
+ * user pages for a "device": pin a range, read what the pin sees (what a
+ * device would DMA from), unpin. Each backend says when it is unavailable.
+ *
+ * Adding a backend (VFIO, RDMA, AF_XDP, ...): fill a struct pin_backend,
+ * add it to PIN_BACKENDS() and pin_backend_get().
+ */
+#ifndef IOPIN_PIN_H
+#define IOPIN_PIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum pin_id {
+	PIN_IO_URING,		/* io_uring fixed buffer: R/W long-term */
+	PIN_VMSPLICE,		/* vmsplice into a pipe: R/O short-term GUP */
+	PIN_GUP_RO,		/* gup_test PIN_LONGTERM, R/O, GUP */
+	PIN_GUP_RO_FAST,	/* gup_test PIN_LONGTERM, R/O, GUP-fast */
+	PIN_GUP_RW,		/* gup_test PIN_LONGTERM, R/W, GUP */
+	PIN_GUP_RW_FAST,	/* gup_test PIN_LONGTERM, R/W, GUP-fast */
+	PIN_NR,
+};
+
+/* What a pin is: the properties tests select backends by. */
+#define PIN_LONGTERM	0x1	/* FOLL_LONGTERM: must stay coherent */
+#define PIN_WRITE	0x2	/* pinned for write (FOLL_WRITE) */
+
+/* X(id, name) for the R/O long-term backends the pin-coherence tests cross. */
+#define PIN_RO_LONGTERM_BACKENDS(X, arg)	\
+	X(PIN_GUP_RO, gup_ro, arg)		\
+	X(PIN_GUP_RO_FAST, gup_ro_fast, arg)
+
+struct pin;
+
+struct pin_backend {
+	const char *name;
+	unsigned int props;
+	/* 0 when usable here, else a reason naming what is missing. */
+	int (*probe)(char *why, size_t len);
+	int (*pin)(struct pin *p);		/* 0 or -errno */
+	int (*read)(struct pin *p, void *buf);	/* p->len bytes; 0 or -errno */
+	void (*unpin)(struct pin *p);
+};
+
+struct pin {
+	const struct pin_backend *be;
+	char *addr;
+	size_t len;		/* may be less than asked (pipe capacity) */
+	int fd[3];
+	void *priv;
+	int err;		/* -errno of the last failed operation */
+	char why[256];
+};
+
+const struct pin_backend *pin_backend_get(enum pin_id id);
+
+/* Usable? If not, why (for SKIP). */
+bool pin_available(enum pin_id id, char *why, size_t len);
+
+/* Pin [addr, addr+len); 0 or -errno with p->why set. */
+int pin_range(struct pin *p, enum pin_id id, void *addr, size_t len);
+/* Read what the pin sees into buf (p->len bytes). */
+int pin_read(struct pin *p, void *buf);
+void pin_release(struct pin *p);
+
+#endif
