@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# iopin: build every test binary and lib/; `make check` is the project's
+# own test: lib unit tests, the suite, the fault-injection self-test, KTAP
+# validation, and the suite in QEMU on Debian's 6.1 and 6.12 kernels.
+#
+#   make [KSRC=/path/to/linux]        build (headers from KSRC or Debian's linux-source-6.12)
+#   make install INSTALL_PATH=DIR     lay out binaries + runner to run without the source tree
+#   make check                        everything CI runs
+#   make check-native                 the native part of check only
+
+CC ?= gcc
+DEPS := tools/deps.sh
+KSFT := $(shell $(DEPS) --print-ksft-dir)
+PKGS := liburing libpci numa
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror
+# -isystem: the harness header is not built with -Wextra upstream.
+CPPFLAGS += -Ilib -isystem $(KSFT)/selftests
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -luring -lpci -lnuma)
+
+# Collections (directories) and their binaries, in run order.
+COLLECTIONS := cow
+cow_TESTS := fork vmsplice pin_rw pin_ro nonanon
+
+TESTS := $(foreach c,$(COLLECTIONS),$(addprefix $(c)/,$($(c)_TESTS)))
+LIB_OBJS := lib/kernel.o lib/mem.o lib/pin.o lib/task.o
+LIB := lib/libiopin.a
+INSTALL_PATH ?= $(CURDIR)/install
+
+all: deps $(TESTS) lib/selftest tests.list
+
+deps:
+	@$(DEPS)
+
+$(LIB_OBJS): lib/*.h | deps
+$(LIB): $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(TESTS) lib/selftest: %: %.c $(LIB) lib/*.h | deps
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+tests.list: Makefile
+	@printf '%s\n' $(TESTS) > $@
+
+install: all
+	mkdir -p $(INSTALL_PATH)
+	cp run_tests.sh tests.list $(INSTALL_PATH)/
+	cp -r expectations $(INSTALL_PATH)/
+	for t in $(TESTS); do mkdir -p $(INSTALL_PATH)/$$(dirname $$t); cp $$t $(INSTALL_PATH)/$$t; done
+
+check: all
+	tools/check.sh
+
+check-native: all
+	tools/check.sh --native-only
+
+clean:
+	rm -f $(TESTS) lib/selftest $(LIB) $(LIB_OBJS) tests.list
+	rm -rf install
+
+.PHONY: all deps install check check-native clean

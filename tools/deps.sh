@@ -1,0 +1,84 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Make sure iopin can be built: Debian packages for the libraries and the
+# kernel's kselftest headers + KTAP parser (from KSRC, or extracted once
+# from Debian's linux-source-6.12 into the cache). Installs what is missing
+# with apt-get when run as root on Debian, saying what it installs; else
+# lists what to install and fails.
+#
+# Usage: tools/deps.sh [--print-ksft-dir]
+set -eu
+
+CACHE=${IOPIN_CACHE:-${HOME:-/root}/.cache/iopin}
+KSRC_PKG=linux-source-6.12
+# package  what needs it
+PKGS="gcc make pkg-config liburing-dev libpci-dev libnuma-dev xz-utils python3"
+
+ksft_dir() {
+	if [ -n "${KSRC:-}" ]; then
+		echo "$KSRC/tools/testing"
+	else
+		echo "$CACHE/$KSRC_PKG/tools/testing"
+	fi
+}
+
+missing_pkgs() {
+	local p m=""
+	for p in $PKGS; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || m="$m $p"
+	done
+	echo $m
+}
+
+apt_install() {
+	if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+		echo "iopin: missing build dependencies: $*" >&2
+		echo "iopin: install them (Debian/Ubuntu: apt-get install $*), or give KSRC=/path/to/linux for the kselftest headers" >&2
+		exit 1
+	fi
+	echo "iopin: installing build dependencies with apt-get: $*" >&2
+	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >&2; then
+		apt-get update >&2
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >&2
+	fi
+}
+
+if [ "${1:-}" = --print-ksft-dir ]; then
+	ksft_dir
+	exit 0
+fi
+
+if command -v dpkg-query >/dev/null; then
+	m=$(missing_pkgs)
+	[ -z "$m" ] || apt_install $m
+else
+	for lib in liburing libpci numa; do
+		pkg-config --exists "$lib" || {
+			echo "iopin: no $lib development files (pkg-config $lib); install liburing, libpci and libnuma headers" >&2
+			exit 1
+		}
+	done
+fi
+
+dir=$(ksft_dir)
+if [ -n "${KSRC:-}" ]; then
+	[ -f "$dir/selftests/kselftest_harness.h" ] || {
+		echo "iopin: KSRC=$KSRC has no tools/testing/selftests/kselftest_harness.h" >&2
+		exit 1
+	}
+	exit 0
+fi
+[ -f "$dir/selftests/kselftest_harness.h" ] && [ -f "$dir/kunit/kunit.py" ] && exit 0
+
+tarball=$(ls /usr/src/$KSRC_PKG.tar.* 2>/dev/null | head -n1 || true)
+if [ -z "$tarball" ]; then
+	apt_install $KSRC_PKG
+	tarball=$(ls /usr/src/$KSRC_PKG.tar.* | head -n1)
+fi
+echo "iopin: extracting kselftest headers and the KTAP parser from $tarball into $CACHE" >&2
+mkdir -p "$CACHE"
+tar -C "$CACHE" -xf "$tarball" --wildcards \
+	"$KSRC_PKG/tools/testing/selftests/kselftest.h" \
+	"$KSRC_PKG/tools/testing/selftests/kselftest_harness.h" \
+	"$KSRC_PKG/tools/testing/kunit/*"
