@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * COW after fork(): whoever writes first gets a copy, the other keeps the
+ * data it had, for every kind of private anonymous memory. Also through
+ * mprotect()'s R/O->R/W "map writable right away" shortcut, which must not
+ * apply to pages that are still shared.
+ */
+#include "iopin.h"
+
+FIXTURE(fork) {
+	struct mem m;
+};
+
+FIXTURE_VARIANT(fork) {
+	struct mem_type mem;
+};
+
+MEM_ANON_TYPES(MEM_VARIANT, fork)
+
+FIXTURE_SETUP(fork)
+{
+	MEM_CREATE(&self->m, &variant->mem);
+}
+
+FIXTURE_TEARDOWN(fork)
+{
+	mem_destroy(&self->m);
+}
+
+struct writer {
+	struct mem *m;
+	bool reprotect;		/* mprotect(R/O) + mprotect(R/W) before writing */
+};
+
+static int write_new_data(struct writer *w)
+{
+	if (w->reprotect &&
+	    (mprotect(w->m->addr, w->m->size, PROT_READ) ||
+	     mprotect(w->m->addr, w->m->size, PROT_READ | PROT_WRITE)))
+		return -1;
+	pattern_fill(w->m->addr, w->m->size, 2);
+	return 0;
+}
+
+/* Child: after the parent wrote, its copy must still be the old data. */
+static int child_keeps_old_data(struct child *c, void *arg)
+{
+	struct mem *m = arg;
+	char why[192];
+
+	if (parent_await(c))
+		return child_fail("parent went away");
+	if (!pattern_check(m->addr, m->size, 1, why, sizeof(why)))
+		return child_fail("child sees the parent's write: %s", why);
+	return CHILD_OK;
+}
+
+/* Child: write, let the parent check, wait until it has. */
+static int child_writes(struct child *c, void *arg)
+{
+	if (write_new_data(arg))
+		return child_fail("mprotect: %s", strerror(errno));
+	parent_go(c);
+	parent_await(c);
+	return CHILD_OK;
+}
+
+static void parent_writes(struct __test_metadata *_metadata, struct mem *m,
+			  bool reprotect)
+{
+	struct writer w = { m, reprotect };
+	struct child c;
+
+	ASSERT_EQ(0, child_start(&c, child_keeps_old_data, m));
+	ASSERT_EQ(0, write_new_data(&w));
+	EXPECT_PATTERN(m->addr, m->size, 2, "parent's own write");
+	child_go(&c);
+	EXPECT_CHILD_OK(&c, "child's copy after the parent wrote");
+}
+
+static void child_writes_first(struct __test_metadata *_metadata,
+			       struct mem *m, bool reprotect)
+{
+	struct writer w = { m, reprotect };
+	struct child c;
+
+	ASSERT_EQ(0, child_start(&c, child_writes, &w));
+	ASSERT_EQ(0, child_await(&c));
+	EXPECT_PATTERN(m->addr, m->size, 1, "parent's data after the child wrote");
+	child_go(&c);
+	EXPECT_CHILD_OK(&c, "child writer");
+}
+
+IOPIN_TEST(fork, child_keeps_its_copy_when_parent_writes,
+	   .guard = "09854ba94c6a v5.9 mm: do_wp_page() simplification")
+{
+	parent_writes(_metadata, &self->m, false);
+}
+
+IOPIN_TEST(fork, parent_keeps_its_copy_when_child_writes,
+	   .guard = "09854ba94c6a v5.9 mm: do_wp_page() simplification")
+{
+	child_writes_first(_metadata, &self->m, false);
+}
+
+IOPIN_TEST(fork, child_keeps_its_copy_when_parent_reprotects_and_writes,
+	   .guard = "64fe24a3e05e v6.2 mm/mprotect: try avoiding write faults for exclusive anonymous pages when changing protection")
+{
+	parent_writes(_metadata, &self->m, true);
+}
+
+IOPIN_TEST(fork, parent_keeps_its_copy_when_child_reprotects_and_writes,
+	   .guard = "64fe24a3e05e v6.2 mm/mprotect: try avoiding write faults for exclusive anonymous pages when changing protection")
+{
+	child_writes_first(_metadata, &self->m, true);
+}
+
+IOPIN_MAIN

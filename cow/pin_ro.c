@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * R/O long-term pins must see every later write by the process: the pin
+ * has to break COW when it is taken (FAULT_FLAG_UNSHARE), for anonymous
+ * pages that are shared, were shared, or are exclusive, and since v6.2 for
+ * anything in a MAP_PRIVATE mapping: zeropages, pagecache, memfd, hugetlb.
+ * Older kernels pin the page that a later write COWs away from: the
+ * device keeps reading stale data.
+ *
+ * Axes: memory x sharing state x R/O long-term pin backend.
+ */
+#include "iopin.h"
+
+enum share_state {
+	EXCLUSIVE,		/* never shared */
+	SHARED,			/* a child still maps it */
+	PREV_SHARED,		/* a child mapped it and has exited */
+	AS_CREATED,		/* non-anon: as the mapping came */
+};
+
+FIXTURE(ro_pin) {
+	struct mem m;
+	struct child c;
+	bool child_alive;
+};
+
+FIXTURE_VARIANT(ro_pin) {
+	struct mem_type mem;
+	enum share_state state;
+	enum pin_id pin;
+};
+
+#define RO_PIN_VARIANT(id, backing, kb, layout, st, st_name, pin_id, pin_name) \
+	FIXTURE_VARIANT_ADD(ro_pin, id##_##st_name##_##pin_name) {		\
+		.mem = MEM_TYPE_INIT(id, backing, kb, layout),			\
+		.state = st, .pin = pin_id,					\
+	};
+#define RO_PIN_ANON(pin_id, pin_name, _)					\
+	MEM_ANON_TYPES(RO_PIN_VARIANT, EXCLUSIVE, exclusive, pin_id, pin_name) \
+	MEM_ANON_TYPES(RO_PIN_VARIANT, SHARED, shared, pin_id, pin_name)	\
+	MEM_ANON_TYPES(RO_PIN_VARIANT, PREV_SHARED, prev_shared, pin_id, pin_name)
+#define RO_PIN_NONANON(pin_id, pin_name, _)					\
+	MEM_NONANON_TYPES(RO_PIN_VARIANT, AS_CREATED, private, pin_id, pin_name)
+
+PIN_RO_LONGTERM_BACKENDS(RO_PIN_ANON, _)
+PIN_RO_LONGTERM_BACKENDS(RO_PIN_NONANON, _)
+
+static int child_lives(struct child *c, void *arg)
+{
+	(void)arg;
+	parent_await(c);
+	return CHILD_OK;
+}
+
+FIXTURE_SETUP(ro_pin)
+{
+	PIN_NEEDED(variant->pin);
+	MEM_CREATE(&self->m, &variant->mem);
+	if (variant->state == SHARED || variant->state == PREV_SHARED) {
+		ASSERT_EQ(0, child_start(&self->c, child_lives, NULL));
+		self->child_alive = true;
+	}
+	if (variant->state == PREV_SHARED) {
+		child_go(&self->c);
+		ASSERT_EQ(CHILD_OK, child_wait(&self->c));
+		self->child_alive = false;
+	}
+}
+
+FIXTURE_TEARDOWN(ro_pin)
+{
+	if (self->child_alive) {
+		child_go(&self->c);
+		child_wait(&self->c);
+	}
+	mem_destroy(&self->m);
+}
+
+IOPIN_TEST(ro_pin, pin_sees_later_write,
+	   .guard = "84209e87c696 v6.2 mm/gup: reliable R/O long-term pinning in COW mappings")
+{
+	struct mem *m = &self->m;
+	uint8_t before = mem_is_zero(&variant->mem) ? 0 : 1;
+	struct pin p;
+
+	PIN_OK(&p, variant->pin, m->addr, m->size);
+	EXPECT_PIN_SEES(&p, before, "R/O pin before the write");
+	pattern_fill(m->addr, m->size, 2);
+	EXPECT_PIN_SEES(&p, 2, "R/O pin after the process wrote");
+	pin_release(&p);
+}
+
+IOPIN_MAIN
