@@ -18,11 +18,11 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror
 # -isystem: the harness header is not built with -Wextra upstream.
 CPPFLAGS += -Ilib -isystem $(KSFT)/selftests
-LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -luring -lpci -lnuma)
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -luring -lpci -lnuma) -pthread
 
 # Collections (directories) and their binaries, in run order.
 COLLECTIONS := cow
-cow_TESTS := fork vmsplice pin_rw pin_ro nonanon
+cow_TESTS := fork vmsplice pin_rw pin_ro nonanon collapse foll_force
 
 TESTS := $(foreach c,$(COLLECTIONS),$(addprefix $(c)/,$($(c)_TESTS)))
 LIB_OBJS := lib/kernel.o lib/mem.o lib/pin.o lib/task.o

@@ -53,8 +53,9 @@ struct iopin_test_info {
 		&_iopin_info_##fix##_##name;				\
 	TEST_F(fix, name)
 
-extern const struct iopin_test_info *__start_iopin_tests[];
-extern const struct iopin_test_info *__stop_iopin_tests[];
+/* Weak: a binary without IOPIN_TEST()s has no such section. */
+extern const struct iopin_test_info *__start_iopin_tests[] __attribute__((weak));
+extern const struct iopin_test_info *__stop_iopin_tests[] __attribute__((weak));
 
 /* ---- axes --------------------------------------------------------------- */
 

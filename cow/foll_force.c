@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * FOLL_FORCE writes (what a debugger does through /proc/pid/mem) to a
+ * PROT_READ MAP_PRIVATE mapping must COW: the process sees the new data,
+ * the file and the (huge) zeropage never do, even when racing with
+ * MADV_DONTNEED (Dirty COW, CVE-2016-5195; huge zero page,
+ * CVE-2017-1000405).
+ */
+#include <pthread.h>
+#include <time.h>
+
+#include "iopin.h"
+
+/* How long each Dirty COW race runs: short, it is a regression check. */
+static long race_ms(void)
+{
+	const char *e = getenv("IOPIN_RACE_MS");
+
+	return e && atol(e) > 0 ? atol(e) : 300;
+}
+
+FIXTURE(foll_force) {
+	struct mem m;
+	int mem_fd;
+};
+
+FIXTURE_VARIANT(foll_force) {
+	struct mem_type mem;
+};
+
+MEM_FILE_TYPES(MEM_VARIANT, foll_force)
+FIXTURE_VARIANT_ADD(foll_force, zeropage) {
+	.mem = MEM_TYPE_INIT(zeropage, MEM_ZEROPAGE, 0, THP_WHOLE),
+};
+FIXTURE_VARIANT_ADD(foll_force, huge_zeropage) {
+	.mem = MEM_TYPE_INIT(huge_zeropage, MEM_HUGE_ZEROPAGE, 2048, THP_WHOLE),
+};
+
+/* Is FOLL_FORCE through /proc/pid/mem allowed for us on this kernel? */
+static const char *proc_mem_forbidden(void)
+{
+	char cmdline[4096];
+
+	if (!sysfs_read("/proc/cmdline", cmdline, sizeof(cmdline)) &&
+	    strstr(cmdline, "proc_mem.force_override=never"))
+		return "proc_mem.force_override=never forbids FOLL_FORCE through /proc/pid/mem";
+	return NULL;
+}
+
+FIXTURE_SETUP(foll_force)
+{
+	const char *why = proc_mem_forbidden();
+
+	if (why)
+		SKIP(return, "%s", why);
+	MEM_CREATE(&self->m, &variant->mem);
+	ASSERT_EQ(0, mprotect(self->m.addr, self->m.size, PROT_READ));
+	self->mem_fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->mem_fd);
+}
+
+FIXTURE_TEARDOWN(foll_force)
+{
+	close(self->mem_fd);
+	mem_destroy(&self->m);
+}
+
+static uint8_t backing_seed(const struct mem_type *t)
+{
+	return mem_is_zero(t) ? 0 : 1;
+}
+
+/* What no private write may change: the file, or a fresh zeropage mapping. */
+static void expect_backing_unchanged(struct __test_metadata *_metadata,
+				     struct mem *m)
+{
+	size_t len = m->size;
+	char *view = mem_is_zero(m->type) ? mem_map_fresh_zero(m, &len) :
+					    mem_map_shared_view(m);
+
+	ASSERT_NE(NULL, view);
+	EXPECT_PATTERN(view, len, backing_seed(m->type),
+		       "backing after FOLL_FORCE writes to a private mapping");
+	munmap(view, len);
+}
+
+IOPIN_TEST(foll_force, proc_mem_write_cows_readonly_private_page,
+	   .guard = "19be0eaffa3a v4.9 mm: remove gup_flags FOLL_WRITE games from __get_user_pages()",
+	   .needs = NEEDS_ROOT)
+{
+	struct mem *m = &self->m;
+	char *buf = malloc(m->size);
+
+	ASSERT_NE(NULL, buf);
+	pattern_fill(buf, m->size, 2);
+	ASSERT_EQ((ssize_t)m->size,
+		  pwrite(self->mem_fd, buf, m->size, (uintptr_t)m->addr))
+		TH_LOG("write to /proc/self/mem: %s", strerror(errno));
+	EXPECT_PATTERN(m->addr, m->size, 2, "private mapping after the FOLL_FORCE write");
+	EXPECT_TRUE(pagemap_entry(m->addr) & PM_EXCLUSIVE)
+		TH_LOG("written page is not an exclusive anon page (no COW?)");
+	expect_backing_unchanged(_metadata, m);
+	free(buf);
+}
+
+struct race {
+	struct mem *m;
+	int mem_fd;
+	volatile bool stop;
+	long writes;
+};
+
+static void *discard_loop(void *arg)
+{
+	struct race *r = arg;
+
+	while (!r->stop)
+		madvise(r->m->addr, r->m->size, MADV_DONTNEED);
+	return NULL;
+}
+
+static void *force_write_loop(void *arg)
+{
+	struct race *r = arg;
+	char byte = 0x5a;
+
+	while (!r->stop) {
+		/* One byte per page, all over the range. */
+		size_t off = (r->writes * page_size()) % r->m->size;
+
+		if (pwrite(r->mem_fd, &byte, 1, (uintptr_t)r->m->addr + off) == 1)
+			r->writes++;
+	}
+	return NULL;
+}
+
+static void run_race(struct __test_metadata *_metadata, struct mem *m,
+		     int mem_fd)
+{
+	struct race r = { .m = m, .mem_fd = mem_fd };
+	struct timespec ts = { race_ms() / 1000, (race_ms() % 1000) * 1000000 };
+	pthread_t writer, discarder;
+
+	ASSERT_EQ(0, pthread_create(&writer, NULL, force_write_loop, &r));
+	ASSERT_EQ(0, pthread_create(&discarder, NULL, discard_loop, &r));
+	nanosleep(&ts, NULL);
+	r.stop = true;
+	pthread_join(writer, NULL);
+	pthread_join(discarder, NULL);
+	ASSERT_LT(0, r.writes) TH_LOG("no FOLL_FORCE write went through");
+	expect_backing_unchanged(_metadata, m);
+}
+
+IOPIN_TEST(foll_force, dirty_cow_race_leaves_backing_unchanged,
+	   .guard = "CVE-2016-5195 (19be0eaffa3a v4.9); CVE-2017-1000405 for huge_zeropage (a8f97366452e v4.15)",
+	   .needs = NEEDS_ROOT)
+{
+	run_race(_metadata, &self->m, self->mem_fd);
+}
+
+IOPIN_MAIN

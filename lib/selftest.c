@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Unit tests of lib/: verification really detects differences, journaled
+ * state comes back after a normal end and after SIGKILL, the memory-type
+ * tables cover what the kernel offers.
+ */
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "iopin.h"
+
+TEST(pattern_check_accepts_its_pattern_and_rejects_one_flipped_byte)
+{
+	char buf[8192], why[192];
+	size_t i;
+
+	for (i = 0; i < sizeof(buf); i += 997) {
+		pattern_fill(buf, sizeof(buf), 3);
+		ASSERT_TRUE(pattern_check(buf, sizeof(buf), 3, why, sizeof(why)));
+		buf[i] ^= 0x10;
+		ASSERT_FALSE(pattern_check(buf, sizeof(buf), 3, why, sizeof(why)));
+	}
+	pattern_fill(buf, sizeof(buf), 1);
+	ASSERT_FALSE(pattern_check(buf, sizeof(buf), 2, why, sizeof(why)));
+	ASSERT_FALSE(pattern_check(buf, sizeof(buf), 0, why, sizeof(why)));
+	memset(buf, 0, sizeof(buf));
+	ASSERT_TRUE(pattern_check(buf, sizeof(buf), 0, why, sizeof(why)));
+}
+
+TEST(bytes_check_finds_the_differing_byte)
+{
+	char a[4096], b[4096], why[192];
+
+	pattern_fill(a, sizeof(a), 5);
+	memcpy(b, a, sizeof(b));
+	ASSERT_TRUE(bytes_check(a, b, sizeof(a), why, sizeof(why)));
+	b[4095] ^= 1;
+	ASSERT_FALSE(bytes_check(a, b, sizeof(a), why, sizeof(why)));
+	ASSERT_NE(NULL, strstr(why, "byte 4095"));
+}
+
+static char knob[64];
+
+static void make_knob(struct __test_metadata *_metadata, const char *value)
+{
+	int fd;
+
+	snprintf(knob, sizeof(knob), "/tmp/iopin-knob.XXXXXX");
+	fd = mkstemp(knob);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ((ssize_t)strlen(value), write(fd, value, strlen(value)));
+	close(fd);
+}
+
+static void expect_knob(struct __test_metadata *_metadata, const char *value,
+			bool wait_for_keeper)
+{
+	char buf[64];
+	int fd;
+
+	/* After a kill the keeper restores on its own: wait until it is done. */
+	if (wait_for_keeper) {
+		fd = open(kstate_lock_path(), O_RDONLY);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, flock(fd, LOCK_EX));
+		close(fd);
+	}
+	ASSERT_EQ(0, sysfs_read(knob, buf, sizeof(buf)));
+	EXPECT_STREQ(value, buf);
+	unlink(knob);
+}
+
+TEST(kstate_restores_on_normal_end)
+{
+	char buf[64];
+
+	make_knob(_metadata, "17\n");
+	ASSERT_EQ(0, kstate_write(knob, "42"));
+	ASSERT_EQ(0, sysfs_read(knob, buf, sizeof(buf)));
+	ASSERT_STREQ("42", buf);
+	kstate_restore();
+	expect_knob(_metadata, "17", false);
+}
+
+TEST(kstate_restores_after_sigkill)
+{
+	pid_t pid;
+	int status;
+
+	make_knob(_metadata, "always [madvise] never\n");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (kstate_write(knob, "never"))
+			_exit(1);
+		kill(getpid(), SIGKILL);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFSIGNALED(status));
+	/* A bracketed choice comes back by its name. */
+	expect_knob(_metadata, "madvise", true);
+}
+
+TEST(thp_table_covers_every_size_the_kernel_offers)
+{
+#define KB_OF(id, backing, kb, layout, ...) kb,
+	static const unsigned long table[] = { MEM_THP_SIZES(KB_OF, , THP_WHOLE) };
+	unsigned long offered[32];
+	int n = thp_sizes_offered(offered, 32), i;
+	size_t j;
+
+	if (!n)
+		SKIP(return, "kernel offers no anonymous THP");
+	for (i = 0; i < n; i++) {
+		bool found = false;
+
+		for (j = 0; j < sizeof(table) / sizeof(table[0]); j++)
+			found |= table[j] == offered[i];
+		EXPECT_TRUE(found)
+			TH_LOG("kernel offers %lukB anonymous THP: add it to MEM_THP_SIZES()",
+			       offered[i]);
+	}
+}
+
+TEST(base_pages_are_not_taken_for_a_thp)
+{
+	size_t size = 16 * page_size();
+	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (geteuid())
+		SKIP(return, "needs root to read PFNs");
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, madvise(p, size, MADV_NOHUGEPAGE));
+	memset(p, 1, size);
+	EXPECT_FALSE(range_is_one_thp(p, size));
+	munmap(p, size);
+}
+
+TEST(health_is_clean_when_nothing_happens)
+{
+	struct health h;
+	char report[512];
+
+	health_begin(&h);
+	EXPECT_EQ(0, health_end(&h, report, sizeof(report))) TH_LOG("%s", report);
+}
+
+IOPIN_MAIN

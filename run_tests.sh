@@ -1,0 +1,340 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# iopin test runner: runs the built test binaries and prints one KTAP v1
+# stream, each binary's output nested as a subtest (indented by 4 spaces).
+# Run it from the source tree (it builds first, installing missing build
+# dependencies) or from a `make install` directory.
+#
+# Exit: 0 nothing failed, 1 a failure, 2 bad usage, 4 everything skipped.
+
+set -u
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TIMEOUT=${IOPIN_TIMEOUT:-900}
+LOGDIR=${IOPIN_LOGDIR:-/tmp/iopin-logs}
+STATE_LOCK=${IOPIN_STATE_LOCK:-/run/iopin-state.lock}
+
+usage() {
+	cat <<EOF
+Usage: $0 [options]
+
+  -l, --list              list the selected tests with what each guards, run nothing
+  -t, --test NAME         run NAME: COLLECTION/BINARY or COLLECTION/BINARY:FIXTURE.VARIANT.TEST
+                          (repeatable)
+  -c, --collection DIR    run every binary of collection DIR, e.g. cow (repeatable)
+  -s, --summary           print only one result line per binary; full output in $LOGDIR
+      --timeout SECS      per-binary timeout (default $TIMEOUT)
+      --expect FILE       map failures listed in FILE to XFAIL (repeatable); default:
+                          expectations/mainline (known unfixed upstream)
+      --no-expect         apply no expectations file: every failure is a failure
+      --no-build          do not run make first (source tree only)
+      --vm KERNEL         run inside QEMU booting KERNEL: debian-6.1, debian-6.12, a .deb
+                          or a bzImage (see README, "Running in a VM")
+      --modules DIR       with --vm and a bzImage: modules_install tree for it
+  -h, --help              this help
+
+Environment: IOPIN_DISK_DIR (ext4/xfs/btrfs dir for pagecache cases), IOPIN_TMPFS_DIR,
+IOPIN_RACE_MS (race test length), IOPIN_SELFTEST_FAULT=verify (self-test: corrupt
+every expected byte; every data check must then fail).
+EOF
+}
+
+die_usage() {
+	echo "run_tests.sh: $*" >&2
+	echo "Try '$0 --help'." >&2
+	exit 2
+}
+
+tests=()
+collections=()
+expects=()
+default_expect=1
+summary=0
+list=0
+build=1
+vm=""
+modules=""
+passthrough=()
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-l|--list) list=1 ;;
+	-s|--summary) summary=1 ;;
+	-t|--test)
+		[ $# -ge 2 ] || die_usage "$1 needs a test name"
+		tests+=("$2"); passthrough+=("$1" "$2"); shift ;;
+	-c|--collection)
+		[ $# -ge 2 ] || die_usage "$1 needs a collection"
+		collections+=("${2%/}"); passthrough+=("$1" "$2"); shift ;;
+	--timeout)
+		[ $# -ge 2 ] && [[ "$2" =~ ^[0-9]+$ ]] && [ "$2" -gt 0 ] ||
+			die_usage "--timeout needs a positive number of seconds"
+		TIMEOUT=$2; passthrough+=("$1" "$2"); shift ;;
+	--expect)
+		[ $# -ge 2 ] || die_usage "--expect needs a file"
+		[ -r "$2" ] || die_usage "cannot read expectations file '$2'"
+		expects+=("$2"); shift ;;
+	--no-expect) default_expect=0; passthrough+=("$1") ;;
+	--no-build) build=0 ;;
+	--vm)
+		[ $# -ge 2 ] || die_usage "--vm needs a kernel"
+		vm=$2; shift ;;
+	--modules)
+		[ $# -ge 2 ] || die_usage "--modules needs a directory"
+		modules=$2; shift ;;
+	-h|--help) usage; exit 0 ;;
+	-s*|-l*) die_usage "unknown option '$1'" ;;
+	*) die_usage "unknown option '$1'" ;;
+	esac
+	shift
+done
+[ $list = 1 ] && passthrough+=(--list)
+[ $summary = 1 ] && passthrough+=(--summary)
+
+if [ -n "$modules" ] && [ -z "$vm" ]; then
+	die_usage "--modules only makes sense with --vm"
+fi
+
+if [ -n "$vm" ]; then
+	[ -x "$HERE/vm/run-vm.sh" ] || die_usage "--vm needs the source tree (vm/run-vm.sh)"
+	args=(--kernel "$vm")
+	[ -n "$modules" ] && args+=(--modules "$modules")
+	for f in "${expects[@]}"; do args+=(--expect "$f"); done
+	# Per-kernel expectations: expectations/<KERNEL> for the named Debian kernels.
+	if [ ${#expects[@]} = 0 ] && [ $default_expect = 1 ] && [ -r "$HERE/expectations/$vm" ]; then
+		args+=(--expect "$HERE/expectations/$vm")
+	fi
+	exec "$HERE/vm/run-vm.sh" "${args[@]}" -- "${passthrough[@]}"
+fi
+
+if [ $build = 1 ] && [ -f "$HERE/Makefile" ]; then
+	make -s -C "$HERE" >&2 || { echo "run_tests.sh: build failed" >&2; exit 2; }
+fi
+
+[ -r "$HERE/tests.list" ] || die_usage "no tests.list in $HERE: build with make first"
+if [ ${#expects[@]} = 0 ] && [ $default_expect = 1 ] && [ -r "$HERE/expectations/mainline" ]; then
+	expects=("$HERE/expectations/mainline")
+fi
+
+# ---- selection ----------------------------------------------------------
+
+mapfile -t all < "$HERE/tests.list"
+declare -A filter=()	# binary -> -r args
+selected=()
+
+add_binary() {
+	local b=$1 x
+	for x in "${selected[@]}"; do [ "$x" = "$b" ] && return; done
+	selected+=("$b")
+}
+
+for c in "${collections[@]}"; do
+	found=0
+	for b in "${all[@]}"; do
+		[ "${b%%/*}" = "$c" ] && { add_binary "$b"; found=1; }
+	done
+	[ $found = 1 ] || die_usage "no collection '$c' (have: $(printf '%s\n' "${all[@]%%/*}" | sort -u | tr '\n' ' '))"
+done
+for t in "${tests[@]}"; do
+	bin=${t%%:*}
+	case "$t" in *:*) one=${t#*:} ;; *) one="" ;; esac
+	bin=${bin/://}
+	match=""
+	for b in "${all[@]}"; do
+		if [ "$b" = "$bin" ] || [ "${b#*/}" = "$bin" ]; then match=$b; fi
+	done
+	[ -n "$match" ] || die_usage "no test binary '$bin' (try --list)"
+	add_binary "$match"
+	if [ -n "$one" ]; then
+		filter[$match]="${filter[$match]:-} -r $one"
+	fi
+done
+[ ${#selected[@]} = 0 ] && selected=("${all[@]}")
+
+# ---- listing --------------------------------------------------------------
+
+if [ $list = 1 ]; then
+	for b in "${selected[@]}"; do
+		"$HERE/$b" --iopin-list | while IFS=$'\t' read -r name guard; do
+			printf '%s:%s\t[%s]\n' "$b" "$name" "$guard"
+		done
+	done
+	exit 0
+fi
+
+# ---- expectations --------------------------------------------------------
+
+exp_pat=()
+exp_fix=()
+exp_src=()
+for f in "${expects[@]}"; do
+	while read -r pat fix rest; do
+		case "$pat" in ''|'#'*) continue ;; esac
+		[ -n "$fix" ] || { echo "run_tests.sh: $f: '$pat' names no fix commit (or 'unfixed')" >&2; exit 2; }
+		exp_pat+=("$pat")
+		exp_fix+=("$fix ${rest%%#*}")
+		exp_src+=("$(basename "$f")")
+	done < "$f"
+done
+
+expected_fix() {
+	local key=$1 i
+	for i in "${!exp_pat[@]}"; do
+		# shellcheck disable=SC2053
+		if [[ "$key" == ${exp_pat[$i]} ]]; then
+			echo "${exp_fix[$i]% } (expectations/${exp_src[$i]})"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# ---- global state guard ---------------------------------------------------
+
+state_files() {
+	local f
+	for f in /sys/kernel/mm/transparent_hugepage/enabled \
+		 /sys/kernel/mm/transparent_hugepage/defrag \
+		 /sys/kernel/mm/transparent_hugepage/use_zero_page \
+		 /sys/kernel/mm/transparent_hugepage/hugepages-*/enabled \
+		 /sys/kernel/mm/hugepages/hugepages-*/nr_hugepages; do
+		[ -r "$f" ] && echo "$f=$(cat "$f" 2>/dev/null)"
+	done
+}
+
+wait_state_restored() {
+	# A test's state keeper holds the lock until it has put everything back.
+	[ -e "$STATE_LOCK" ] && command -v flock >/dev/null && flock -s "$STATE_LOCK" true
+	return 0
+}
+
+# ---- running ----------------------------------------------------------------
+
+tmp=$(mktemp -d /tmp/iopin-run.XXXXXX)
+watchdog_pid=""
+cleanup() {
+	[ -n "$watchdog_pid" ] && kill "$watchdog_pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+[ $summary = 1 ] && mkdir -p "$LOGDIR"
+
+# Kill a binary and everything it forked (forks keep its command line).
+kill_binary() {
+	pkill "-$1" -f "^$2( |\$)" 2>/dev/null
+}
+
+watchdog() {
+	local s
+	trap 'kill $s 2>/dev/null; exit 0' TERM
+	sleep "$1" & s=$!
+	wait $s
+	echo timeout > "$tmp/timed_out"
+	kill_binary TERM "$2"
+	sleep 5 & s=$!
+	wait $s
+	kill_binary KILL "$2"
+}
+
+# Nest a binary's output, counting results and applying expectations.
+# Writes "pass fail xfail xpass skip" to $tmp/counts.
+nest() {
+	local b=$1 line indent="    " pass=0 fail=0 xfail=0 xpass=0 skip=0 fix
+	local re='^(not ok|ok) ([0-9]+) ([^#]*[^# ])( # (.*))?$'
+	local out=/dev/stdout
+	[ $summary = 1 ] && out="$LOGDIR/${b//\//_}.log" && : > "$out"
+	echo "${indent}KTAP version 1" >> "$out"
+	while IFS= read -r line; do
+		if [[ "$line" =~ $re ]]; then
+			local res=${BASH_REMATCH[1]} num=${BASH_REMATCH[2]} name=${BASH_REMATCH[3]}
+			local dir=${BASH_REMATCH[5]:-}
+			if fix=$(expected_fix "$b:$name"); then
+				if [ "$res" = "not ok" ]; then
+					echo "$indent# $name failed as expected on this kernel (not ok from the test)" >> "$out"
+					line="ok $num $name # XFAIL $fix"
+					xfail=$((xfail + 1))
+				elif [[ "$dir" != SKIP* ]]; then
+					echo "$indent# $name passed but is expected to fail: stale expectation? $fix" >> "$out"
+					line="not ok $num $name # XPASS $fix"
+					xpass=$((xpass + 1))
+				else
+					skip=$((skip + 1))
+				fi
+			elif [ "$res" = "not ok" ]; then
+				fail=$((fail + 1))
+			elif [[ "$dir" == SKIP* ]]; then
+				skip=$((skip + 1))
+			else
+				pass=$((pass + 1))
+			fi
+		fi
+		echo "$indent$line" >> "$out"
+	done
+	echo "$pass $fail $xfail $xpass $skip" > "$tmp/counts"
+}
+
+total_pass=0 total_fail=0 total_xfail=0 total_xpass=0 total_skip=0
+n=0 failed=0 skipped=0
+
+echo "KTAP version 1"
+echo "# iopin on $(uname -r), $(uname -m)$([ "$(id -u)" = 0 ] || echo ', not root: tests that need root skip')"
+[ ${#expects[@]} -gt 0 ] && echo "# expectations: ${expects[*]##*/}"
+echo "1..${#selected[@]}"
+for b in "${selected[@]}"; do
+	n=$((n + 1))
+	bin="$HERE/$b"
+	name="${b/\//:}"
+	rm -f "$tmp/timed_out" "$tmp/rc" "$tmp/counts"
+	wait_state_restored
+	before=$(state_files)
+	# shellcheck disable=SC2086
+	set -- ${filter[$b]:-}
+	watchdog "$TIMEOUT" "$bin" &
+	watchdog_pid=$!
+	{ KSFT_TAP_LEVEL=1 "$bin" "$@" 2>&1; echo $? > "$tmp/rc"; } | nest "$b"
+	kill "$watchdog_pid" 2>/dev/null
+	wait "$watchdog_pid" 2>/dev/null
+	watchdog_pid=""
+	rc=$(cat "$tmp/rc" 2>/dev/null || echo 1)
+	read -r p f xf xp s < "$tmp/counts"
+	total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+	total_xfail=$((total_xfail + xf)); total_xpass=$((total_xpass + xp))
+	total_skip=$((total_skip + s))
+
+	wait_state_restored
+	after=$(state_files)
+	problem=""
+	if [ -e "$tmp/timed_out" ]; then
+		problem="timed out after ${TIMEOUT}s"
+	elif [ "$before" != "$after" ]; then
+		problem="global state not restored: $(diff <(echo "$before") <(echo "$after") | grep '^>' | tr '\n' ' ')"
+	elif [ $((f + xp)) -gt 0 ]; then
+		problem="$((f + xp)) test(s) failed"
+	elif [ "$rc" != 0 ] && [ $xf = 0 ]; then
+		problem="exit code $rc"
+	elif [ $((p + f + xf + xp + s)) = 0 ]; then
+		problem="ran no test (exit code $rc)"
+	fi
+	if [ -n "$problem" ]; then
+		echo "# $name: $problem"
+		echo "not ok $n $name"
+		failed=$((failed + 1))
+	elif [ $((p + xf)) = 0 ]; then
+		echo "ok $n $name # SKIP all $s test(s) skipped"
+		skipped=$((skipped + 1))
+	else
+		echo "ok $n $name"
+	fi
+done
+
+echo "# Totals: pass:$total_pass fail:$total_fail xfail:$total_xfail xpass:$total_xpass skip:$total_skip error:$failed"
+if [ $failed -gt 0 ]; then
+	exit 1
+elif [ $skipped = ${#selected[@]} ]; then
+	exit 4
+fi
+exit 0
