@@ -245,20 +245,24 @@ watchdog() {
 nest() {
 	local b=$1 line indent="    " pass=0 fail=0 xfail=0 xpass=0 skip=0 fix
 	local re='^(not ok|ok) ([0-9]+) ([^#]*[^# ])( # (.*))?$'
-	local out=/dev/stdout
-	[ $summary = 1 ] && out="$LOGDIR/${b//\//_}.log" && : > "$out"
-	echo "${indent}KTAP version 1" >> "$out"
+	# fd 3: stdout, or the binary's log file with --summary.
+	if [ $summary = 1 ]; then
+		exec 3> "$LOGDIR/${b//\//_}.log"
+	else
+		exec 3>&1
+	fi
+	echo "${indent}KTAP version 1" >&3
 	while IFS= read -r line; do
 		if [[ "$line" =~ $re ]]; then
 			local res=${BASH_REMATCH[1]} num=${BASH_REMATCH[2]} name=${BASH_REMATCH[3]}
 			local dir=${BASH_REMATCH[5]:-}
 			if fix=$(expected_fix "$b:$name"); then
 				if [ "$res" = "not ok" ]; then
-					echo "$indent# $name failed as expected on this kernel (not ok from the test)" >> "$out"
+					echo "$indent# $name failed as expected on this kernel (not ok from the test)" >&3
 					line="ok $num $name # XFAIL $fix"
 					xfail=$((xfail + 1))
 				elif [[ "$dir" != SKIP* ]]; then
-					echo "$indent# $name passed but is expected to fail: stale expectation? $fix" >> "$out"
+					echo "$indent# $name passed but is expected to fail: stale expectation? $fix" >&3
 					line="not ok $num $name # XPASS $fix"
 					xpass=$((xpass + 1))
 				else
@@ -272,7 +276,7 @@ nest() {
 				pass=$((pass + 1))
 			fi
 		fi
-		echo "$indent$line" >> "$out"
+		echo "$indent$line" >&3
 	done
 	echo "$pass $fail $xfail $xpass $skip" > "$tmp/counts"
 }

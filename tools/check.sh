@@ -1,0 +1,128 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The project's own tests (`make check`), in order:
+#  1. lib unit tests;
+#  2. usage errors exit 2;
+#  3. the suite natively: no unexpected "not ok";
+#  4. the stream parses with the kernel's KTAP parser (kunit.py parse) with
+#     0 errors and the runner's own pass/skip counts;
+#  5. self-test switch IOPIN_SELFTEST_FAULT=verify: every test that passed
+#     in 3. must now report "not ok" (every check can fail);
+#  6. make install: the installed suite runs without the source tree;
+#  7. the suite in QEMU on Debian's 6.12 and 6.1 kernels, each against its
+#     expectations file (skipped with --native-only).
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+KSFT=$(tools/deps.sh --print-ksft-dir)
+out=$(mktemp -d /tmp/iopin-check.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+native_only=0
+[ "${1:-}" = --native-only ] && native_only=1
+failures=0
+
+step() { printf '\n== %s\n' "$*"; }
+bad() { echo "check: FAIL: $*"; failures=$((failures + 1)); }
+ok() { echo "check: ok: $*"; }
+
+step "lib unit tests"
+if ./lib/selftest > "$out/lib.ktap" 2>&1; then
+	ok "lib/selftest: $(grep -c '^ok' "$out/lib.ktap") passed"
+else
+	cat "$out/lib.ktap"
+	bad "lib/selftest"
+fi
+
+step "usage errors exit 2"
+for args in "--bogus" "-t no/such" "-c nosuch" "--timeout x" "--expect /nonexistent" "--modules /tmp"; do
+	# shellcheck disable=SC2086
+	./run_tests.sh --no-build $args > /dev/null 2>&1
+	rc=$?
+	[ $rc = 2 ] && ok "run_tests.sh $args -> 2" || bad "run_tests.sh $args exited $rc, not 2"
+done
+
+step "suite, natively"
+start=$(date +%s)
+./run_tests.sh --no-build > "$out/native.ktap" 2>&1
+rc=$?
+echo "native run: exit $rc in $(( $(date +%s) - start )) s; $(tail -n1 "$out/native.ktap")"
+unexpected=$(grep -E '^ *not ok' "$out/native.ktap")
+if [ $rc != 0 ] || [ -n "$unexpected" ]; then
+	echo "$unexpected"
+	grep -E '^# .*: ' "$out/native.ktap" | grep -v '^# iopin' | head -20
+	bad "native run (exit $rc)"
+else
+	ok "native run"
+fi
+
+step "KTAP stream parses with the kernel's kunit.py"
+# shellcheck disable=SC2207
+totals=($(sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\) xfail:\([0-9]*\) xpass:\([0-9]*\) skip:\([0-9]*\).*/\1 \2 \3 \4 \5/p' "$out/native.ktap"))
+python3 "$KSFT/kunit/kunit.py" parse "$out/native.ktap" > "$out/kunit.txt" 2>&1
+line=$(grep 'Testing complete' "$out/kunit.txt")
+echo "kunit.py: ${line#*] }"
+# kunit counts XFAIL ("ok ... # XFAIL") as passed.
+want_pass=$(( ${totals[0]:-0} + ${totals[2]:-0} ))
+if echo "$line" | grep -q 'errors:'; then
+	grep -iE 'error|expected' "$out/kunit.txt" | head
+	bad "kunit.py reports errors"
+elif ! echo "$line" | grep -q "passed: $want_pass\b" ||
+     { [ "${totals[4]:-0}" != 0 ] && ! echo "$line" | grep -q "skipped: ${totals[4]}\b"; }; then
+	bad "kunit.py counts differ from the runner's (pass $want_pass, skip ${totals[4]:-0})"
+else
+	ok "kunit.py: 0 errors, pass $want_pass, skip ${totals[4]:-0} as counted by run_tests.sh"
+fi
+
+step "self-test switch: IOPIN_SELFTEST_FAULT=verify flips every passing test"
+IOPIN_SELFTEST_FAULT=verify ./run_tests.sh --no-build --no-expect > "$out/fault.ktap" 2>&1
+passed=$(sed -n 's/^    ok [0-9]* \([^#]*[^# ]\)\( # XFAIL.*\)\{0,1\}$/\1/p' "$out/native.ktap" | sort -u)
+still=$(sed -n 's/^    ok [0-9]* \([^#]*[^# ]\)$/\1/p' "$out/fault.ktap" | sort -u)
+survivors=$(comm -12 <(echo "$passed") <(echo "$still"))
+npassed=$(echo "$passed" | grep -c .)
+if [ -n "$survivors" ]; then
+	echo "$survivors" | head -20
+	bad "$(echo "$survivors" | grep -c .) of $npassed passing tests still pass with corrupted expectations"
+else
+	ok "all $npassed passing tests report not ok under the injected fault"
+fi
+
+step "make install: the suite runs from the install directory"
+inst="$out/install"
+if make -s install INSTALL_PATH="$inst" > "$out/install.log" 2>&1 &&
+   (cd / && "$inst/run_tests.sh" -t cow/collapse > "$out/installed.ktap" 2>&1) &&
+   grep -q '^ok 1 cow:collapse$' "$out/installed.ktap"; then
+	ok "installed run_tests.sh -t cow/collapse"
+else
+	cat "$out/install.log" "$out/installed.ktap" 2>/dev/null | tail -20
+	bad "install"
+fi
+
+if [ $native_only = 0 ] && [ -x vm/run-vm.sh ]; then
+	for k in debian-6.12 debian-6.1; do
+		step "suite in QEMU on $k"
+		start=$(date +%s)
+		./run_tests.sh --vm "$k" > "$out/$k.ktap" 2>&1
+		rc=$?
+		echo "$k: exit $rc in $(( $(date +%s) - start )) s; $(grep '^# Totals' "$out/$k.ktap")"
+		if [ $rc != 0 ] || grep -qE '^ *not ok' "$out/$k.ktap"; then
+			grep -E '^ *not ok|^# iopin-vm|^# .*: ' "$out/$k.ktap" | head -30
+			tail -n 40 "$out/$k.ktap"
+			bad "VM run on $k (exit $rc)"
+		else
+			ok "VM run on $k"
+		fi
+	done
+	if [ -x vm/selftest.sh ]; then
+		step "VM runner self-test"
+		vm/selftest.sh && ok "vm/selftest.sh" || bad "vm/selftest.sh"
+	fi
+fi
+
+echo
+if [ $failures -gt 0 ]; then
+	echo "check: $failures check(s) failed"
+	exit 1
+fi
+echo "check: all checks passed"
