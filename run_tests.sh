@@ -109,6 +109,8 @@ if [ -n "$vm" ]; then
 fi
 
 if [ $build = 1 ] && [ -f "$HERE/Makefile" ]; then
+	# Installs missing build dependencies (make and gcc included) first.
+	"$HERE/tools/deps.sh" >&2 || { echo "run_tests.sh: missing build dependencies" >&2; exit 2; }
 	make -s -C "$HERE" >&2 || { echo "run_tests.sh: build failed" >&2; exit 2; }
 fi
 

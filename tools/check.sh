@@ -120,7 +120,17 @@ if [ $native_only = 0 ] && [ -x vm/run-vm.sh ]; then
 	fi
 fi
 
+# Tests run over all suite runs (native and VM), as one plain line.
+sum_pass=0 sum_fail=0 sum_skip=0
+for k in "$out"/native.ktap "$out"/debian-*.ktap; do
+	[ -r "$k" ] || continue
+	read -r p f xf xp s <<< "$(sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\) xfail:\([0-9]*\) xpass:\([0-9]*\) skip:\([0-9]*\).*/\1 \2 \3 \4 \5/p' "$k")"
+	sum_pass=$((sum_pass + ${p:-0} + ${xf:-0})); sum_fail=$((sum_fail + ${f:-0} + ${xp:-0}))
+	sum_skip=$((sum_skip + ${s:-0}))
+done
+
 echo
+echo "suite: $sum_pass passed, $sum_fail failed, $sum_skip skipped"
 if [ $failures -gt 0 ]; then
 	echo "check: $failures check(s) failed"
 	exit 1
