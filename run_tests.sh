@@ -12,7 +12,7 @@ set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TIMEOUT=${IOPIN_TIMEOUT:-900}
-LOGDIR=${IOPIN_LOGDIR:-/tmp/iopin-logs}
+LOGDIR=${IOPIN_LOGDIR:-${TMPDIR:-/tmp}/iopin-logs-$(id -un)}
 STATE_LOCK=${IOPIN_STATE_LOCK:-/run/iopin-state.lock}
 
 usage() {
@@ -208,7 +208,7 @@ state_files() {
 
 wait_state_restored() {
 	# A test's state keeper holds the lock until it has put everything back.
-	[ -e "$STATE_LOCK" ] && command -v flock >/dev/null && flock -s "$STATE_LOCK" true
+	[ -r "$STATE_LOCK" ] && command -v flock >/dev/null && flock -s "$STATE_LOCK" true 2>/dev/null
 	return 0
 }
 
@@ -224,7 +224,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-[ $summary = 1 ] && mkdir -p "$LOGDIR"
+if [ $summary = 1 ] && ! { mkdir -p "$LOGDIR" && [ -w "$LOGDIR" ]; }; then
+	die_usage "cannot write logs to $LOGDIR (set IOPIN_LOGDIR)"
+fi
 
 # Kill a binary and everything it forked (forks keep its command line).
 kill_binary() {
