@@ -1,0 +1,216 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Initramfs construction for the iopin VM runner (sourced by vm/run-vm.sh).
+#
+# The initramfs is the concatenation of three uncompressed newc cpio
+# archives (the kernel unpacks them one after the other; not compressing
+# saves the in-guest decompression, which is slow under TCG):
+#
+#   base     busybox + applet links, bash and its libraries, /etc skeleton.
+#            Cached, keyed by the host's busybox and bash binaries.
+#   modules  the modules of vm/modules.list plus their dependencies,
+#            decompressed, with a load order.  Cached per kernel for the
+#            immutable Debian kernels, rebuilt per run for a bzImage.
+#   suite    /init, the installed suite at /iopin with the libraries its
+#            binaries need, the run's arguments and environment.  Per run.
+
+# cpio_pack ROOT OUT: archive the tree ROOT (owned by root in the guest).
+cpio_pack() {
+	(cd "$1" && find . -mindepth 1 | LC_ALL=C sort |
+		cpio -o -H newc -R 0:0 --quiet) >"$2.tmp$$" &&
+		mv -f "$2.tmp$$" "$2"
+}
+
+# guest_path ROOT PATH: where a host file at absolute PATH goes in the
+# guest tree.  The guest has a merged /usr (/bin, /sbin, /lib, /lib64 are
+# links into /usr), so /lib/x and /usr/lib/x both land in ROOT/usr/lib/x.
+guest_path() {
+	local p=${2#/usr/}
+	p=${p#/}
+	echo "$1/usr/$p"
+}
+
+# install_libs ROOT ELF...: copy the shared libraries (and the dynamic
+# loader) that each dynamic ELF needs into ROOT, as ldd resolves them on
+# this host.  Static binaries and non-ELF files are ignored.
+install_libs() {
+	local root=$1 f line lib dst
+	shift
+
+	for f in "$@"; do
+		is_elf "$f" || continue
+		while read -r line; do
+			case $line in
+			*"not found"*)
+				die "$EXIT_SETUP" "$f needs ${line%% *}, which is not installed on this host" ;;
+			*"=> /"*)	lib=${line#*=> }; lib=${lib%% (*} ;;
+			/*)		lib=${line%% (*} ;;
+			*)		continue ;;	# linux-vdso, "statically linked"
+			esac
+			dst=$(guest_path "$root" "$lib")
+			[[ -e $dst ]] && continue
+			mkdir -p "${dst%/*}"
+			cp -L "$lib" "$dst"
+		done < <(ldd "$f" 2>/dev/null)
+	done
+}
+
+# build_base OUT: the kernel independent part.
+build_base() {
+	local out=$1 root applet
+
+	[[ -s $out ]] && return 0
+	root=$(mktemp -d "$RUN_DIR/base.XXXXXX")
+	mkdir -p "$root"/{usr/bin,usr/sbin,usr/lib,usr/lib64,dev,proc,sys,tmp,run,root,mnt/scratch,etc/iopin-vm}
+	for l in bin sbin lib lib64; do
+		ln -s "usr/$l" "$root/$l"
+	done
+	# Early console for /init, before devtmpfs is mounted.
+	mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
+
+	cp -L "$(command -v busybox)" "$root/usr/bin/busybox"
+	for applet in $(busybox --list); do
+		[[ -e $root/usr/bin/$applet ]] || ln -s busybox "$root/usr/bin/$applet"
+	done
+	cp -L "$(command -v bash)" "$root/usr/bin/bash"
+	install_libs "$root" "$(command -v bash)"
+
+	printf '%s\n' 'root:x:0:0:root:/root:/bin/bash' \
+		'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >"$root/etc/passwd"
+	printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >"$root/etc/group"
+	echo iopin-vm >"$root/etc/hostname"
+
+	cpio_pack "$root" "$out"
+	rm -rf "$root"
+}
+
+# read_modules_list FILE: module names, one per line, comments stripped.
+read_modules_list() {
+	sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$1"
+}
+
+# modinfo_field KO FIELD: value of a .modinfo entry of a (possibly
+# compressed) module, read straight from its NUL-separated strings, so that
+# the host needs no kmod and the tree no modules.dep.
+modinfo_field() {
+	local ko=$1 field=$2
+
+	case $ko in
+	*.xz)	xz -dc "$ko" ;;
+	*.zst)	zstd -dcq "$ko" ;;
+	*.gz)	gzip -dc "$ko" ;;
+	*)	cat "$ko" ;;
+	esac 2>/dev/null | tr '\0' '\n' | sed -n "s/^$field=//p" | head -1
+}
+
+# build_modules MODDIR LIST OUT SUMMARY: resolve LIST (module names) against
+# the tree MODDIR, pack the modules with their dependencies, in load order,
+# into OUT and describe the result in SUMMARY (lines "load|builtin|missing
+# NAME...").
+build_modules() {
+	local moddir=$1 list=$2 out=$3 summary=$4
+	local rel root f name rel_path dst
+	local -A path=() builtin=() state=()
+	local -a order=() missing=() inbuilt=()
+
+	[[ -s $out && -s $summary ]] && return 0
+	rel=${moddir##*/}
+	root=$(mktemp -d "$RUN_DIR/modules.XXXXXX")
+
+	if [[ -n $moddir ]]; then
+		# Name -> file index; "-" and "_" are the same in module names.
+		while IFS= read -r f; do
+			name=${f##*/}; name=${name%%.ko*}; name=${name//-/_}
+			path[$name]=$f
+		done < <(find "$moddir" -name '*.ko' -o -name '*.ko.xz' -o -name '*.ko.zst' -o -name '*.ko.gz')
+		if [[ -f $moddir/modules.builtin ]]; then
+			while IFS= read -r f; do
+				name=${f##*/}; name=${name%.ko}
+				builtin[${name//-/_}]=1
+			done <"$moddir/modules.builtin"
+		fi
+	fi
+
+	# Depth-first: dependencies are appended before their users.
+	resolve() {
+		local n=${1//-/_} d
+		[[ -n ${state[$n]-} ]] && return 0
+		state[$n]=visiting
+		if [[ -n ${builtin[$n]-} ]]; then
+			inbuilt+=("$n")
+		elif [[ -z ${path[$n]-} ]]; then
+			missing+=("$n")
+		else
+			for d in $(modinfo_field "${path[$n]}" depends | tr ',' ' '); do
+				resolve "$d"
+			done
+			order+=("$n")
+		fi
+		state[$n]=visited
+	}
+	for name in $(read_modules_list "$list"); do
+		resolve "$name"
+	done
+
+	mkdir -p "$root/usr/lib/modules/$rel" "$root/etc/iopin-vm"
+	: >"$root/etc/iopin-vm/modules.load"
+	for name in "${order[@]}"; do
+		f=${path[$name]}
+		rel_path=${f#"$moddir"/}
+		rel_path=${rel_path%.xz}; rel_path=${rel_path%.zst}; rel_path=${rel_path%.gz}
+		dst=$root/usr/lib/modules/$rel/$rel_path
+		mkdir -p "${dst%/*}"
+		# Decompressed: busybox insmod cannot read .ko.xz.
+		case $f in
+		*.xz)	xz -dc "$f" >"$dst" ;;
+		*.zst)	zstd -dcq "$f" >"$dst" ;;
+		*.gz)	gzip -dc "$f" >"$dst" ;;
+		*)	cp "$f" "$dst" ;;
+		esac
+		echo "$rel_path" >>"$root/etc/iopin-vm/modules.load"
+	done
+	# A modules.dep for busybox modprobe, so tests may modprobe these too.
+	for name in "${order[@]}"; do
+		f=${path[$name]#"$moddir"/}; f=${f%.xz}; f=${f%.zst}; f=${f%.gz}
+		printf '%s:' "$f"
+		for d in $(modinfo_field "${path[$name]}" depends | tr ',' ' '); do
+			d=${path[${d//-/_}]-}; d=${d#"$moddir"/}; d=${d%.xz}; d=${d%.zst}; d=${d%.gz}
+			printf ' %s' "$d"
+		done
+		echo
+	done >"$root/usr/lib/modules/$rel/modules.dep"
+	[[ -f $moddir/modules.builtin ]] && cp "$moddir/modules.builtin" "$root/usr/lib/modules/$rel/"
+
+	{
+		echo "load ${order[*]}"
+		echo "builtin ${inbuilt[*]}"
+		echo "missing ${missing[*]}"
+	} >"$summary.tmp$$"
+	cpio_pack "$root" "$out" && mv -f "$summary.tmp$$" "$summary"
+	rm -rf "$root"
+}
+
+# build_suite ROOT OUT SUITE_DIR ARGS_FILE ENV_FILE [EXPECT_FILE...]: the
+# per-run part.  ARGS_FILE holds the guest run_tests.sh arguments
+# NUL-separated (no quoting problems whatever they contain), ENV_FILE bash
+# "export" lines; expectation files go to /iopin/expectations/.
+build_suite() {
+	local root=$1 out=$2 suite=$3 args=$4 env=$5 f
+	shift 5
+
+	mkdir -p "$root/etc/iopin-vm"
+	cp -a "$suite" "$root/iopin"
+	for f in "$@"; do
+		mkdir -p "$root/iopin/expectations"
+		cp "$f" "$root/iopin/expectations/${f##*/}"
+	done
+	install -m 0755 "$VM_DIR/init" "$root/init"
+	cp "$args" "$root/etc/iopin-vm/args"
+	cp "$env" "$root/etc/iopin-vm/env"
+	local -a elfs=()
+	while IFS= read -r -d '' f; do
+		is_elf "$f" && elfs+=("$f")
+	done < <(find "$root/iopin" -type f -print0)
+	install_libs "$root" "${elfs[@]}"
+	cpio_pack "$root" "$out"
+}

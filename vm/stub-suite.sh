@@ -1,0 +1,83 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# vm/stub-suite.sh DIR [--hang] - write a stand-in suite install dir.
+#
+# DIR gets the layout of 'make install INSTALL_PATH=DIR' (run_tests.sh,
+# <collection>/<binary>, expectations/) with a run_tests.sh that checks what
+# the VM promises (devices at their BDFs, modules, swap, NUMA, scratch disk,
+# ivshmem pattern) and prints the result as KTAP.  Used by vm/selftest.sh
+# and bench/vm-boot.sh to exercise the runner without the real suite.
+# With --hang, run_tests.sh never returns (to test the timeout path).
+
+set -eu
+
+dir=${1:?usage: stub-suite.sh DIR [--hang]}
+hang=${2:-}
+
+rm -rf "$dir"
+mkdir -p "$dir/vmcheck" "$dir/expectations"
+# A dynamic ELF from the host, so the runner's library resolution is used.
+cp "$(command -v stat)" "$dir/vmcheck/stat"
+echo "# stand-in expectations" >"$dir/expectations/stub"
+
+cat >"$dir/run_tests.sh" <<'STUB'
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Stand-in run_tests.sh written by vm/stub-suite.sh.
+cd "$(dirname "$0")"
+[[ -e .hang ]] && { echo "KTAP version 1"; echo "1..1"; sleep 100000; }
+
+n=0 failed=0
+check() {	# check NAME COMMAND...
+	n=$((n + 1))
+	if "${@:2}" >/dev/null 2>&1; then
+		echo "    ok $n vm.$1"
+	else
+		echo "    not ok $n vm.$1"
+		failed=1
+	fi
+}
+pci_id() {	# pci_id BDF VENDOR:DEVICE...
+	local bdf=$1 id
+	id=$(cut -c3- "/sys/bus/pci/devices/$bdf/vendor"):$(cut -c3- "/sys/bus/pci/devices/$bdf/device")
+	shift
+	[[ " $* " == *" $id "* ]]
+}
+ivshmem_pattern() {	# first two words of BAR2 through /dev/mem
+	local base w0 w1
+	[[ $IOPIN_IVSHMEM_PATTERN == le32-index-xor-a5a5a5a5 ]] || return 1
+	base=$(sed -n 3p "/sys/bus/pci/devices/$IOPIN_IVSHMEM_BDF/resource" | cut -d' ' -f1)
+	w0=$(devmem $((base)) 32); w1=$(devmem $((base + 4092)) 32)
+	[[ $((w0)) == $((0xa5a5a5a5)) && $((w1)) == $((1023 ^ 0xa5a5a5a5)) ]]
+}
+vfio_bind_edu() {
+	echo vfio-pci >"/sys/bus/pci/devices/$IOPIN_EDU_BDF/driver_override" &&
+		echo "$IOPIN_EDU_BDF" >/sys/bus/pci/drivers_probe &&
+		[[ -e /dev/vfio/vfio && $(readlink "/sys/bus/pci/devices/$IOPIN_EDU_BDF/driver") == */vfio-pci ]]
+}
+
+echo "KTAP version 1"
+echo "1..2"
+echo "    KTAP version 1"
+echo "    1..12"
+check edu_present pci_id "$IOPIN_EDU_BDF" 1234:11e8
+check ivshmem_present pci_id "$IOPIN_IVSHMEM_BDF" 1af4:1110
+check rng_present pci_id "$IOPIN_RNG_BDF" 1af4:1005 1af4:1044
+check vfio_pci_loaded test -d /sys/module/vfio_pci
+check vfio_bind_edu vfio_bind_edu
+check swap_on test "$(wc -l </proc/swaps)" -ge 2
+check numa_node1 test -d /sys/devices/system/node/node1
+check scratch_ext4 sh -c 'grep -q " /mnt/scratch ext4 " /proc/mounts && echo x >"$IOPIN_DISK_DIR/f" && test -s "$IOPIN_DISK_DIR/f"'
+check ivshmem_pattern ivshmem_pattern
+check dynamic_elf ./vmcheck/stat -c %s /init
+check hwrng test -c /dev/hwrng
+n=$((n + 1)); echo "    ok $n vm.sample # SKIP no gup_test"
+[[ $failed == 0 ]] && echo "ok 1 vm:checks" || echo "not ok 1 vm:checks"
+echo "# args:$(printf ' [%s]' "$@")"
+echo "ok 2 stub:args"
+exit $failed
+STUB
+chmod +x "$dir/run_tests.sh"
+[[ $hang == --hang ]] && touch "$dir/.hang"
+exit 0
