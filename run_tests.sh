@@ -25,9 +25,10 @@ Usage: $0 [options]
   -c, --collection DIR    run every binary of collection DIR, e.g. cow (repeatable)
   -s, --summary           print only one result line per binary; full output in $LOGDIR
       --timeout SECS      per-binary timeout (default $TIMEOUT)
-      --expect FILE       map failures listed in FILE to XFAIL (repeatable); default:
-                          expectations/mainline (known unfixed upstream)
+      --expect FILE       also map failures listed in FILE to XFAIL (repeatable);
+                          expectations/mainline (unfixed upstream) always applies
       --no-expect         apply no expectations file: every failure is a failure
+                          (with --vm: not even expectations/KERNEL)
       --no-build          do not run make first (source tree only)
       --vm KERNEL         run inside QEMU booting KERNEL: debian-6.1, debian-6.12, a .deb
                           or a bzImage (see README, "Running in a VM")
@@ -102,9 +103,10 @@ if [ -n "$vm" ]; then
 	[ -n "$modules" ] && args+=(--modules "$modules")
 	for f in "${expects[@]}"; do args+=(--expect "$f"); done
 	# Per-kernel expectations: expectations/<KERNEL> for the named Debian kernels.
-	if [ ${#expects[@]} = 0 ] && [ $default_expect = 1 ] && [ -r "$HERE/expectations/$vm" ]; then
+	if [ $default_expect = 1 ] && [ -r "$HERE/expectations/$vm" ]; then
 		args+=(--expect "$HERE/expectations/$vm")
 	fi
+	"$HERE/tools/deps.sh" --vm >&2 || { echo "run_tests.sh: missing VM dependencies" >&2; exit 2; }
 	exec "$HERE/vm/run-vm.sh" "${args[@]}" -- "${passthrough[@]}"
 fi
 
@@ -115,8 +117,9 @@ if [ $build = 1 ] && [ -f "$HERE/Makefile" ]; then
 fi
 
 [ -r "$HERE/tests.list" ] || die_usage "no tests.list in $HERE: build with make first"
-if [ ${#expects[@]} = 0 ] && [ $default_expect = 1 ] && [ -r "$HERE/expectations/mainline" ]; then
-	expects=("$HERE/expectations/mainline")
+# Known unfixed failures apply everywhere; --expect files add to them.
+if [ $default_expect = 1 ] && [ -r "$HERE/expectations/mainline" ]; then
+	expects=("$HERE/expectations/mainline" "${expects[@]}")
 fi
 
 # ---- selection ----------------------------------------------------------

@@ -7,13 +7,15 @@
 # with apt-get when run as root on Debian, saying what it installs; else
 # lists what to install and fails.
 #
-# Usage: tools/deps.sh [--print-ksft-dir]
+# Usage: tools/deps.sh [--print-ksft-dir | --vm]
+#   --vm: what the QEMU runner needs (vm/run-vm.sh) instead.
 set -eu
 
 CACHE=${IOPIN_CACHE:-${HOME:-/root}/.cache/iopin}
 KSRC_PKG=linux-source-6.12
 # package  what needs it
 PKGS="gcc make pkg-config liburing-dev libpci-dev libnuma-dev xz-utils python3"
+VM_PKGS="qemu-system-x86 busybox-static cpio zstd e2fsprogs util-linux binutils"
 
 ksft_dir() {
 	if [ -n "${KSRC:-}" ]; then
@@ -25,7 +27,7 @@ ksft_dir() {
 
 missing_pkgs() {
 	local p m=""
-	for p in $PKGS; do
+	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || m="$m $p"
 	done
 	echo $m
@@ -49,8 +51,16 @@ if [ "${1:-}" = --print-ksft-dir ]; then
 	exit 0
 fi
 
+if [ "${1:-}" = --vm ]; then
+	if command -v dpkg-query >/dev/null; then
+		m=$(missing_pkgs $VM_PKGS)
+		[ -z "$m" ] || apt_install $m
+	fi
+	exit 0
+fi
+
 if command -v dpkg-query >/dev/null; then
-	m=$(missing_pkgs)
+	m=$(missing_pkgs $PKGS)
 	[ -z "$m" ] || apt_install $m
 else
 	for lib in liburing libpci numa; do
