@@ -440,6 +440,29 @@ static enum mem_result thp_layout(struct mem *m)
 	return MEM_OK;
 }
 
+/* Map m->size bytes aligned to their size, asking for THPs. */
+static enum mem_result map_thp_range(struct mem *m)
+{
+	m->addr = map_aligned(m->size, m->size, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE);
+	if (!m->addr)
+		return fail(m, MEM_ERR, "mmap: %s", strerror(errno));
+	m->map = m->addr;
+	m->map_size = m->size;
+	if (madvise(m->addr, m->size, MADV_HUGEPAGE))
+		return fail(m, MEM_SKIP, "MADV_HUGEPAGE: %s", strerror(errno));
+	return MEM_OK;
+}
+
+/* Read-fault every page: maps zeropages or pagecache, writes nothing. */
+static void read_fault(const char *addr, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < size; i += page_size())
+		(void)*(const volatile char *)(addr + i);
+}
+
 static enum mem_result create_thp(struct mem *m, unsigned long kb)
 {
 	enum mem_result r;
@@ -450,14 +473,9 @@ static enum mem_result create_thp(struct mem *m, unsigned long kb)
 	if (r)
 		return r;
 	m->size = kb * 1024;
-	m->addr = map_aligned(m->size, m->size, PROT_READ | PROT_WRITE,
-			      MAP_PRIVATE);
-	if (!m->addr)
-		return fail(m, MEM_ERR, "mmap: %s", strerror(errno));
-	m->map = m->addr;
-	m->map_size = m->size;
-	if (madvise(m->addr, m->size, MADV_HUGEPAGE))
-		return fail(m, MEM_SKIP, "MADV_HUGEPAGE: %s", strerror(errno));
+	r = map_thp_range(m);
+	if (r)
+		return r;
 	pattern_fill(m->addr, m->size, 1);
 	if (!range_is_one_thp(m->addr, m->size))
 		return fail(m, MEM_SKIP,
@@ -470,8 +488,6 @@ static enum mem_result create_huge_zeropage(struct mem *m)
 {
 	enum mem_result r;
 	char use[16];
-	volatile char sink;
-	size_t i;
 
 	if (geteuid())
 		return fail(m, MEM_SKIP, "needs root to check PFNs");
@@ -483,16 +499,10 @@ static enum mem_result create_huge_zeropage(struct mem *m)
 	if (strcmp(use, "1") && kstate_write(THP_SYSFS "/use_zero_page", "1"))
 		return fail(m, MEM_SKIP, "cannot enable the huge zeropage");
 	m->size = thp_pmd_size();
-	m->addr = map_aligned(m->size, m->size, PROT_READ | PROT_WRITE,
-			      MAP_PRIVATE);
-	if (!m->addr)
-		return fail(m, MEM_ERR, "mmap: %s", strerror(errno));
-	m->map = m->addr;
-	m->map_size = m->size;
-	madvise(m->addr, m->size, MADV_HUGEPAGE);
-	for (i = 0; i < m->size; i += page_size())
-		sink = m->addr[i];
-	(void)sink;
+	r = map_thp_range(m);
+	if (r)
+		return r;
+	read_fault(m->addr, m->size);
 	if (!(kpageflags(pagemap_pfn(m->addr)) & (1ULL << KPF_ZERO_PAGE)))
 		return fail(m, MEM_ERR, "read fault did not map a zeropage");
 	if (pagemap_pfn(m->addr + page_size()) != pagemap_pfn(m->addr) + 1)
@@ -502,8 +512,6 @@ static enum mem_result create_huge_zeropage(struct mem *m)
 
 static enum mem_result create_zeropage(struct mem *m)
 {
-	volatile char sink;
-
 	m->size = page_size();
 	m->addr = mmap(NULL, m->size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -511,8 +519,7 @@ static enum mem_result create_zeropage(struct mem *m)
 		return fail(m, MEM_ERR, "mmap: %s", strerror(errno));
 	m->map = m->addr;
 	m->map_size = m->size;
-	sink = m->addr[0];
-	(void)sink;
+	read_fault(m->addr, m->size);
 	if (geteuid())
 		return MEM_OK;
 	if (!(kpageflags(pagemap_pfn(m->addr)) & (1ULL << KPF_ZERO_PAGE)))
@@ -623,8 +630,6 @@ static enum mem_result open_backing(struct mem *m)
 static enum mem_result create_file(struct mem *m)
 {
 	enum mem_result r;
-	volatile char sink;
-	size_t i;
 
 	if (m->type->backing == MEM_MEMFD_HUGETLB) {
 		r = hugetlb_reserve(m, m->type->kb, HUGETLB_MEMFD_PAGES);
@@ -660,9 +665,7 @@ static enum mem_result create_file(struct mem *m)
 		m->addr = NULL;
 		return fail(m, MEM_ERR, "mmap private: %s", strerror(errno));
 	}
-	for (i = 0; i < m->size; i += page_size())
-		sink = m->addr[i];
-	(void)sink;
+	read_fault(m->addr, m->size);
 	return MEM_OK;
 }
 
