@@ -104,13 +104,13 @@ IOPIN_TEST(fork, parent_keeps_its_copy_when_child_writes,
 }
 
 IOPIN_TEST(fork, child_keeps_its_copy_when_parent_reprotects_and_writes,
-	   .guard = "64fe24a3e05e v6.2 mm/mprotect: try avoiding write faults for exclusive anonymous pages when changing protection")
+	   .guard = "64fe24a3e05e v6.0 mm/mprotect: try avoiding write faults for exclusive anonymous pages when changing protection")
 {
 	parent_writes(_metadata, &self->m, true);
 }
 
 IOPIN_TEST(fork, parent_keeps_its_copy_when_child_reprotects_and_writes,
-	   .guard = "64fe24a3e05e v6.2 mm/mprotect: try avoiding write faults for exclusive anonymous pages when changing protection")
+	   .guard = "64fe24a3e05e v6.0 mm/mprotect: try avoiding write faults for exclusive anonymous pages when changing protection")
 {
 	child_writes_first(_metadata, &self->m, true);
 }
