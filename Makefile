@@ -25,7 +25,7 @@ COLLECTIONS := cow
 cow_TESTS := fork vmsplice pin_rw pin_ro nonanon collapse foll_force
 
 TESTS := $(foreach c,$(COLLECTIONS),$(addprefix $(c)/,$($(c)_TESTS)))
-LIB_OBJS := lib/kernel.o lib/mem.o lib/pin.o lib/task.o
+LIB_OBJS := lib/kernel.o lib/mem.o lib/pin.o lib/task.o lib/vfio.o
 LIB := lib/libiopin.a
 INSTALL_PATH ?= $(CURDIR)/install
 

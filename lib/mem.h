@@ -74,6 +74,15 @@ struct mem_type {
 	MEM_THP_SIZES(X, _partial_shared, THP_PARTIAL_SHARED, __VA_ARGS__) \
 	MEM_HUGETLB_SIZES(X, hugetlb, MEM_HUGETLB, __VA_ARGS__)
 
+/*
+ * One of each kind of private anon memory: base page, PMD THP, hugetlb.
+ * For axes too slow to cross with all of MEM_ANON_TYPES (device DMA pins).
+ */
+#define MEM_ANON_CORE_TYPES(X, ...)					\
+	X(anon, MEM_ANON, 0, THP_WHOLE, __VA_ARGS__)			\
+	X(thp_2048kB, MEM_THP, 2048, THP_WHOLE, __VA_ARGS__)		\
+	X(hugetlb_2048kB, MEM_HUGETLB, 2048, THP_WHOLE, __VA_ARGS__)
+
 /* Memory that is not private anon until written: its COW must leave it be. */
 #define MEM_NONANON_TYPES(X, ...)					\
 	X(zeropage, MEM_ZEROPAGE, 0, THP_WHOLE, __VA_ARGS__)		\

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Pin backends: io_uring fixed buffers, vmsplice, gup_test.
+ * Pin backends: io_uring fixed buffers, vmsplice, gup_test; VFIO in vfio.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "pin.h"
+#include "vfio.h"
 
 #define why_set(p, ...) snprintf((p)->why, sizeof((p)->why), __VA_ARGS__)
 
@@ -268,6 +269,8 @@ static const struct pin_backend backends[PIN_NR] = {
 			 gup_probe, gup_pin, gup_read, gup_unpin },
 	[PIN_GUP_RW_FAST] = { "gup_rw_fast", PIN_LONGTERM | PIN_WRITE,
 			      gup_probe, gup_pin, gup_read, gup_unpin },
+	[PIN_VFIO_RO] = { "vfio_ro", PIN_LONGTERM,
+			  vfio_probe, vfio_pin, vfio_read, vfio_unpin },
 };
 
 const struct pin_backend *pin_backend_get(enum pin_id id)

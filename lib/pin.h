@@ -4,7 +4,7 @@
  * user pages for a "device": pin a range, read what the pin sees (what a
  * device would DMA from), unpin. Each backend says when it is unavailable.
  *
- * Adding a backend (VFIO, RDMA, AF_XDP, ...): fill a struct pin_backend,
+ * Adding a backend (RDMA, AF_XDP, ...): fill a struct pin_backend,
  * add it to PIN_BACKENDS() and pin_backend_get().
  */
 #ifndef IOPIN_PIN_H
@@ -20,6 +20,7 @@ enum pin_id {
 	PIN_GUP_RO_FAST,	/* gup_test PIN_LONGTERM, R/O, GUP-fast */
 	PIN_GUP_RW,		/* gup_test PIN_LONGTERM, R/W, GUP */
 	PIN_GUP_RW_FAST,	/* gup_test PIN_LONGTERM, R/W, GUP-fast */
+	PIN_VFIO_RO,		/* VFIO type1 MAP_DMA, device read-only: R/O long-term */
 	PIN_NR,
 };
 
@@ -32,6 +33,14 @@ enum pin_id {
 	X(PIN_GUP_RO, gup_ro, arg)		\
 	X(PIN_GUP_RO_FAST, gup_ro_fast, arg)
 
+/*
+ * X(id, name) for R/O long-term backends whose reads are device DMAs: slow
+ * (edu: ~200 ms a read under QEMU TCG) and only a window of the range (the
+ * first page). Tests cross them with small memory tables.
+ */
+#define PIN_RO_LONGTERM_DEVICE_BACKENDS(X, arg)	\
+	X(PIN_VFIO_RO, vfio_ro, arg)
+
 struct pin;
 
 struct pin_backend {
@@ -40,14 +49,18 @@ struct pin_backend {
 	/* 0 when usable here, else a reason naming what is missing. */
 	int (*probe)(char *why, size_t len);
 	int (*pin)(struct pin *p);		/* 0 or -errno */
-	int (*read)(struct pin *p, void *buf);	/* p->len bytes; 0 or -errno */
+	/*
+	 * p->len bytes from the start of the range; 0 or -errno. pin() may
+	 * lower p->len to the window a read covers.
+	 */
+	int (*read)(struct pin *p, void *buf);
 	void (*unpin)(struct pin *p);
 };
 
 struct pin {
 	const struct pin_backend *be;
 	char *addr;
-	size_t len;		/* may be less than asked (pipe capacity) */
+	size_t len;		/* may be less than asked (pipe capacity, read window) */
 	int fd[3];
 	void *priv;
 	int err;		/* -errno of the last failed operation */
