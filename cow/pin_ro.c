@@ -7,7 +7,9 @@
  * Older kernels pin the page that a later write COWs away from: the
  * device keeps reading stale data.
  *
- * Axes: memory x sharing state x R/O long-term pin backend.
+ * Axes: memory x sharing state x R/O long-term pin backend. Device backends
+ * (a DMA per read, VFIO + edu) cross one of each kind of anon memory and
+ * every non-anon type; gup_test crosses all anon types.
  */
 #include "iopin.h"
 
@@ -42,8 +44,15 @@ FIXTURE_VARIANT(ro_pin) {
 #define RO_PIN_NONANON(pin_id, pin_name, _)					\
 	MEM_NONANON_TYPES(RO_PIN_VARIANT, AS_CREATED, private, pin_id, pin_name)
 
+#define RO_PIN_ANON_CORE(pin_id, pin_name, _)					\
+	MEM_ANON_CORE_TYPES(RO_PIN_VARIANT, EXCLUSIVE, exclusive, pin_id, pin_name) \
+	MEM_ANON_CORE_TYPES(RO_PIN_VARIANT, SHARED, shared, pin_id, pin_name)	\
+	MEM_ANON_CORE_TYPES(RO_PIN_VARIANT, PREV_SHARED, prev_shared, pin_id, pin_name)
+
 PIN_RO_LONGTERM_BACKENDS(RO_PIN_ANON, _)
 PIN_RO_LONGTERM_BACKENDS(RO_PIN_NONANON, _)
+PIN_RO_LONGTERM_DEVICE_BACKENDS(RO_PIN_ANON_CORE, _)
+PIN_RO_LONGTERM_DEVICE_BACKENDS(RO_PIN_NONANON, _)
 
 static int child_lives(struct child *c, void *arg)
 {
