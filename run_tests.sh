@@ -29,6 +29,10 @@ Usage: $0 [options]
                           expectations/mainline (unfixed upstream) always applies
       --no-expect         apply no expectations file: every failure is a failure
                           (with --vm: not even expectations/KERNEL)
+      --selftest-fault verify
+                          self-test switch: lib's data checks expect a corrupted first
+                          byte, so every test that verifies data must report not ok
+                          (same as IOPIN_SELFTEST_FAULT=verify; passed on into a --vm guest)
       --no-build          do not run make first (source tree only)
       --vm KERNEL         run inside QEMU booting KERNEL: debian-6.1, debian-6.12, a .deb
                           or a bzImage (see README, "Running in a VM")
@@ -77,6 +81,9 @@ while [ $# -gt 0 ]; do
 		[ -r "$2" ] || die_usage "cannot read expectations file '$2'"
 		expects+=("$2"); shift ;;
 	--no-expect) default_expect=0; passthrough+=("$1") ;;
+	--selftest-fault)
+		[ "${2:-}" = verify ] || die_usage "--selftest-fault takes 'verify'"
+		export IOPIN_SELFTEST_FAULT=$2; passthrough+=("$1" "$2"); shift ;;
 	--no-build) build=0 ;;
 	--vm)
 		[ $# -ge 2 ] || die_usage "--vm needs a kernel"

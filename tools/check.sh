@@ -7,8 +7,8 @@
 #  3. the suite natively: no unexpected "not ok";
 #  4. the stream parses with the kernel's KTAP parser (kunit.py parse) with
 #     0 errors and the runner's own pass/skip counts;
-#  5. self-test switch IOPIN_SELFTEST_FAULT=verify: every test that passed
-#     in 3. must now report "not ok" (every check can fail);
+#  5. self-test switch (--selftest-fault verify): every test that passed
+#     in 3. must now report "not ok" (every check can fail); in the VM too;
 #  6. make install: the installed suite runs without the source tree;
 #  7. the suite in QEMU on Debian's 6.12 and 6.1 kernels, each against its
 #     expectations file (skipped with --native-only).
@@ -76,17 +76,25 @@ else
 fi
 
 step "self-test switch: IOPIN_SELFTEST_FAULT=verify flips every passing test"
-IOPIN_SELFTEST_FAULT=verify ./run_tests.sh --no-build --no-expect > "$out/fault.ktap" 2>&1
-passed=$(sed -n 's/^    ok [0-9]* \([^#]*[^# ]\)\( # XFAIL.*\)\{0,1\}$/\1/p' "$out/native.ktap" | sort -u)
-still=$(sed -n 's/^    ok [0-9]* \([^#]*[^# ]\)$/\1/p' "$out/fault.ktap" | sort -u)
-survivors=$(comm -12 <(echo "$passed") <(echo "$still"))
-npassed=$(echo "$passed" | grep -c .)
-if [ -n "$survivors" ]; then
-	echo "$survivors" | head -20
-	bad "$(echo "$survivors" | grep -c .) of $npassed passing tests still pass with corrupted expectations"
-else
-	ok "all $npassed passing tests report not ok under the injected fault"
-fi
+./run_tests.sh --no-build --no-expect --selftest-fault verify > "$out/fault.ktap" 2>&1
+# expect_all_flipped NORMAL FAULTED WHAT: every test passing (or XFAIL) in
+# NORMAL must not pass in FAULTED.
+expect_all_flipped() {
+	local passed still survivors npassed
+	passed=$(sed -n 's/^    ok [0-9]* \([^#]*[^# ]\)\( # XFAIL.*\)\{0,1\}$/\1/p' "$1" | sort -u)
+	still=$(sed -n 's/^    ok [0-9]* \([^#]*[^# ]\)$/\1/p' "$2" | sort -u)
+	survivors=$(comm -12 <(echo "$passed") <(echo "$still"))
+	npassed=$(echo "$passed" | grep -c .)
+	if [ "$npassed" = 0 ]; then
+		bad "$3: no passing test to flip"
+	elif [ -n "$survivors" ]; then
+		echo "$survivors" | head -20
+		bad "$3: $(echo "$survivors" | grep -c .) of $npassed passing tests still pass with corrupted expectations"
+	else
+		ok "$3: all $npassed passing tests report not ok under the injected fault"
+	fi
+}
+expect_all_flipped "$out/native.ktap" "$out/fault.ktap" native
 
 step "make install: the suite runs from the install directory"
 inst="$out/install"
@@ -114,6 +122,10 @@ if [ $native_only = 0 ] && [ -x vm/run-vm.sh ]; then
 			ok "VM run on $k"
 		fi
 	done
+	# The tests that only run in the VM (VFIO + edu) must be able to fail too.
+	step "self-test switch in QEMU on debian-6.12"
+	./run_tests.sh --vm debian-6.12 --no-expect --selftest-fault verify > "$out/fault-vm.ktap" 2>&1
+	expect_all_flipped "$out/debian-6.12.ktap" "$out/fault-vm.ktap" "debian-6.12"
 	if [ -x vm/selftest.sh ]; then
 		step "VM runner self-test"
 		vm/selftest.sh && ok "vm/selftest.sh" || bad "vm/selftest.sh"
