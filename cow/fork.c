@@ -7,25 +7,7 @@
  */
 #include "iopin.h"
 
-FIXTURE(fork) {
-	struct mem m;
-};
-
-FIXTURE_VARIANT(fork) {
-	struct mem_type mem;
-};
-
-MEM_ANON_TYPES(MEM_VARIANT, fork)
-
-FIXTURE_SETUP(fork)
-{
-	MEM_CREATE(&self->m, &variant->mem);
-}
-
-FIXTURE_TEARDOWN(fork)
-{
-	mem_destroy(&self->m);
-}
+MEM_FIXTURE(fork, MEM_ANON_TYPES)
 
 struct writer {
 	struct mem *m;

@@ -6,25 +6,7 @@
  */
 #include "iopin.h"
 
-FIXTURE(nonanon) {
-	struct mem m;
-};
-
-FIXTURE_VARIANT(nonanon) {
-	struct mem_type mem;
-};
-
-MEM_NONANON_TYPES(MEM_VARIANT, nonanon)
-
-FIXTURE_SETUP(nonanon)
-{
-	MEM_CREATE(&self->m, &variant->mem);
-}
-
-FIXTURE_TEARDOWN(nonanon)
-{
-	mem_destroy(&self->m);
-}
+MEM_FIXTURE(nonanon, MEM_NONANON_TYPES)
 
 /* What a write to the private mapping must not change, and its content. */
 static char *untouched_view(struct mem *m, size_t *len, uint8_t *seed)

@@ -6,25 +6,7 @@
  */
 #include "iopin.h"
 
-FIXTURE(vmsplice) {
-	struct mem m;
-};
-
-FIXTURE_VARIANT(vmsplice) {
-	struct mem_type mem;
-};
-
-MEM_ANON_TYPES(MEM_VARIANT, vmsplice)
-
-FIXTURE_SETUP(vmsplice)
-{
-	MEM_CREATE(&self->m, &variant->mem);
-}
-
-FIXTURE_TEARDOWN(vmsplice)
-{
-	mem_destroy(&self->m);
-}
+MEM_FIXTURE(vmsplice, MEM_ANON_TYPES)
 
 /* Child: splice the shared pages, drop its mapping, read after the parent wrote. */
 static int child_splices_and_unmaps(struct child *c, void *arg)

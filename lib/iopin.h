@@ -69,6 +69,28 @@ extern const struct iopin_test_info *__stop_iopin_tests[] __attribute__((weak));
 		.mem = MEM_TYPE_INIT(id, backing, kb, layout),		\
 	};
 
+/*
+ * A fixture crossed with a lib memory table: one variant per memory type,
+ * the memory created in setup (self->m) and destroyed in teardown.
+ *	MEM_FIXTURE(fork, MEM_ANON_TYPES)
+ */
+#define MEM_FIXTURE(fix, TABLE)						\
+	FIXTURE(fix) {							\
+		struct mem m;						\
+	};								\
+	FIXTURE_VARIANT(fix) {						\
+		struct mem_type mem;					\
+	};								\
+	TABLE(MEM_VARIANT, fix)						\
+	FIXTURE_SETUP(fix)						\
+	{								\
+		MEM_CREATE(&self->m, &variant->mem);			\
+	}								\
+	FIXTURE_TEARDOWN(fix)						\
+	{								\
+		mem_destroy(&self->m);					\
+	}
+
 /* ---- short wrappers that keep test bodies a spec ------------------------- */
 
 /* In FIXTURE_SETUP: create memory of the variant's type or SKIP/fail. */

@@ -83,22 +83,19 @@ struct mem_type {
 	X(thp_2048kB, MEM_THP, 2048, THP_WHOLE, __VA_ARGS__)		\
 	X(hugetlb_2048kB, MEM_HUGETLB, 2048, THP_WHOLE, __VA_ARGS__)
 
-/* Memory that is not private anon until written: its COW must leave it be. */
-#define MEM_NONANON_TYPES(X, ...)					\
-	X(zeropage, MEM_ZEROPAGE, 0, THP_WHOLE, __VA_ARGS__)		\
-	X(huge_zeropage, MEM_HUGE_ZEROPAGE, 2048, THP_WHOLE, __VA_ARGS__) \
-	X(memfd, MEM_MEMFD, 0, THP_WHOLE, __VA_ARGS__)			\
-	MEM_HUGETLB_SIZES(X, memfd_hugetlb, MEM_MEMFD_HUGETLB, __VA_ARGS__) \
-	X(tmpfs_file, MEM_TMPFS_FILE, 0, THP_WHOLE, __VA_ARGS__)	\
-	X(disk_file, MEM_DISK_FILE, 0, THP_WHOLE, __VA_ARGS__)		\
-	X(shmem, MEM_SHMEM, 0, THP_WHOLE, __VA_ARGS__)
-
 /* File-backed types a process can write to through FOLL_FORCE. */
 #define MEM_FILE_TYPES(X, ...)						\
 	X(memfd, MEM_MEMFD, 0, THP_WHOLE, __VA_ARGS__)			\
 	X(tmpfs_file, MEM_TMPFS_FILE, 0, THP_WHOLE, __VA_ARGS__)	\
 	X(disk_file, MEM_DISK_FILE, 0, THP_WHOLE, __VA_ARGS__)		\
 	X(shmem, MEM_SHMEM, 0, THP_WHOLE, __VA_ARGS__)
+
+/* Memory that is not private anon until written: its COW must leave it be. */
+#define MEM_NONANON_TYPES(X, ...)					\
+	X(zeropage, MEM_ZEROPAGE, 0, THP_WHOLE, __VA_ARGS__)		\
+	X(huge_zeropage, MEM_HUGE_ZEROPAGE, 2048, THP_WHOLE, __VA_ARGS__) \
+	MEM_FILE_TYPES(X, __VA_ARGS__)					\
+	MEM_HUGETLB_SIZES(X, memfd_hugetlb, MEM_MEMFD_HUGETLB, __VA_ARGS__)
 
 #define MEM_TYPE_INIT(id, backing, kb, layout)	{ #id, backing, kb, layout }
 
