@@ -65,25 +65,6 @@ FIXTURE_TEARDOWN(foll_force)
 	mem_destroy(&self->m);
 }
 
-static uint8_t backing_seed(const struct mem_type *t)
-{
-	return mem_is_zero(t) ? 0 : 1;
-}
-
-/* What no private write may change: the file, or a fresh zeropage mapping. */
-static void expect_backing_unchanged(struct __test_metadata *_metadata,
-				     struct mem *m)
-{
-	size_t len = m->size;
-	char *view = mem_is_zero(m->type) ? mem_map_fresh_zero(m, &len) :
-					    mem_map_shared_view(m);
-
-	ASSERT_NE(NULL, view);
-	EXPECT_PATTERN(view, len, backing_seed(m->type),
-		       "backing after FOLL_FORCE writes to a private mapping");
-	munmap(view, len);
-}
-
 IOPIN_TEST(foll_force, proc_mem_write_cows_readonly_private_page,
 	   .guard = "19be0eaffa3a v4.9 mm: remove gup_flags FOLL_WRITE games from __get_user_pages()",
 	   .needs = NEEDS_ROOT)
@@ -99,7 +80,7 @@ IOPIN_TEST(foll_force, proc_mem_write_cows_readonly_private_page,
 	EXPECT_PATTERN(m->addr, m->size, 2, "private mapping after the FOLL_FORCE write");
 	EXPECT_TRUE(pagemap_entry(m->addr) & PM_EXCLUSIVE)
 		TH_LOG("written page is not an exclusive anon page (no COW?)");
-	expect_backing_unchanged(_metadata, m);
+	EXPECT_BACKING_UNCHANGED(m, "backing after a FOLL_FORCE write to a private mapping");
 	free(buf);
 }
 
@@ -148,7 +129,7 @@ static void run_race(struct __test_metadata *_metadata, struct mem *m,
 	pthread_join(writer, NULL);
 	pthread_join(discarder, NULL);
 	ASSERT_LT(0, r.writes) TH_LOG("no FOLL_FORCE write went through");
-	expect_backing_unchanged(_metadata, m);
+	EXPECT_BACKING_UNCHANGED(m, "backing after racing FOLL_FORCE writes with MADV_DONTNEED");
 }
 
 IOPIN_TEST(foll_force, dirty_cow_race_leaves_backing_unchanged,

@@ -119,6 +119,16 @@ extern const struct iopin_test_info *__stop_iopin_tests[] __attribute__((weak));
 		TH_LOG("%s: %s", what, _why);				\
 } while (0)
 
+/* What a private write must not change (file, zeropage) is unchanged. */
+#define EXPECT_BACKING_UNCHANGED(m, what) do {				\
+	uint8_t _seed;							\
+	size_t _len;							\
+	char *_view = mem_map_backing_view(m, &_len, &_seed);		\
+	ASSERT_NE(NULL, _view) TH_LOG("%s: cannot map the backing", what); \
+	EXPECT_PATTERN(_view, _len, _seed, what);			\
+	munmap(_view, _len);						\
+} while (0)
+
 /* What the pin sees holds pattern seed. */
 #define EXPECT_PIN_SEES(p, seed, what) do {				\
 	char *_buf = malloc((p)->len);					\

@@ -729,22 +729,22 @@ int mem_unmap(struct mem *m)
 	return ret;
 }
 
-char *mem_map_shared_view(struct mem *m)
+char *mem_map_backing_view(struct mem *m, size_t *len, uint8_t *seed)
 {
+	struct mem fresh;
 	char *p;
 
+	if (mem_is_zero(m->type)) {
+		*seed = 0;
+		if (mem_create(&fresh, m->type) != MEM_OK)
+			return NULL;
+		*len = fresh.map_size;
+		return fresh.map;
+	}
+	*seed = 1;
+	*len = m->size;
 	if (m->fd < 0)
 		return NULL;
 	p = mmap(NULL, m->size, PROT_READ, MAP_SHARED, m->fd, 0);
 	return p == MAP_FAILED ? NULL : p;
-}
-
-char *mem_map_fresh_zero(struct mem *m, size_t *len)
-{
-	struct mem fresh;
-
-	if (mem_create(&fresh, m->type) != MEM_OK)
-		return NULL;
-	*len = fresh.map_size;
-	return fresh.map;
 }

@@ -127,12 +127,12 @@ void mem_destroy(struct mem *m);
 int mem_unmap(struct mem *m);
 
 /*
- * Map the object behind m again, MAP_SHARED, to watch what a private
- * mapping's COW must not change. Not for anon and zeropage types.
+ * Map, read-only, what a write to the private mapping m must never change:
+ * the object behind it through a MAP_SHARED mapping, or for zeropage types
+ * a fresh read-faulted mapping of the same kind. *seed is the pattern it
+ * must hold (0: zeroes). munmap(view, *len) when done; NULL on failure.
  */
-char *mem_map_shared_view(struct mem *m);
-/* For zeropage types: a fresh read-faulted mapping of the same kind. */
-char *mem_map_fresh_zero(struct mem *m, size_t *len);
+char *mem_map_backing_view(struct mem *m, size_t *len, uint8_t *seed);
 
 bool mem_is_file(const struct mem_type *t);
 bool mem_is_hugetlb(const struct mem_type *t);
