@@ -92,7 +92,6 @@ while [ $# -gt 0 ]; do
 		[ $# -ge 2 ] || die_usage "--modules needs a directory"
 		modules=$2; shift ;;
 	-h|--help) usage; exit 0 ;;
-	-s*|-l*) die_usage "unknown option '$1'" ;;
 	*) die_usage "unknown option '$1'" ;;
 	esac
 	shift

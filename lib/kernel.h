@@ -43,7 +43,7 @@ char *sysfs_read_choice(const char *path, char *buf, size_t len);
  * told each knob's original value before it is changed and writes every
  * original back, newest first, when the last holder of the journal pipe
  * goes away: normal exit, failed assertion, timeout, SIGKILL. It holds an
- * exclusive lock on state_lock_path() while it owns changes, and the next
+ * exclusive lock on kstate_lock_path() while it owns changes, and the next
  * keeper (or run_tests.sh, with flock(1)) waits on that lock, so a test
  * never reads a value its predecessor has not put back yet.
  */

@@ -5,7 +5,7 @@
  * device would DMA from), unpin. Each backend says when it is unavailable.
  *
  * Adding a backend (RDMA, AF_XDP, ...): fill a struct pin_backend,
- * add it to PIN_BACKENDS() and pin_backend_get().
+ * add it to enum pin_id and the backends[] table in lib/pin.c.
  */
 #ifndef IOPIN_PIN_H
 #define IOPIN_PIN_H
