@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kernel.h"
 #include "pin.h"
 #include "vfio.h"
 
@@ -71,21 +72,6 @@ struct vfio_pin {
 
 enum { CONTAINER, GROUP, DEVICE };
 
-static int sysfs_hex(const char *bdf, const char *attr, unsigned int *val)
-{
-	char path[PATH_MAX];
-	FILE *f;
-	int n;
-
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/%s", bdf, attr);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	n = fscanf(f, "%x", val);
-	fclose(f);
-	return n == 1 ? 0 : -EINVAL;
-}
-
 /* Basename of the symlink PCI_DEVICES/bdf/link into buf ("" if none). */
 static void sysfs_link_name(const char *bdf, const char *link, char *buf,
 			    size_t len)
@@ -107,11 +93,14 @@ static void sysfs_link_name(const char *bdf, const char *link, char *buf,
 
 static bool is_edu(const char *bdf)
 {
-	unsigned int vendor, device;
+	char path[PATH_MAX];
+	long vendor, device;
 
-	return !sysfs_hex(bdf, "vendor", &vendor) &&
-	       !sysfs_hex(bdf, "device", &device) &&
-	       vendor == EDU_VENDOR && device == EDU_DEVICE;
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/vendor", bdf);
+	vendor = sysfs_read_long(path);
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/device", bdf);
+	device = sysfs_read_long(path);
+	return vendor == EDU_VENDOR && device == EDU_DEVICE;
 }
 
 static bool on_vfio_pci(const char *bdf)
@@ -171,44 +160,6 @@ static int container_iommu_type(int container)
 		return VFIO_TYPE1v2_IOMMU;
 	if (ioctl(container, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) > 0)
 		return VFIO_TYPE1_IOMMU;
-	return 0;
-}
-
-int vfio_probe(char *why, size_t len)
-{
-	char bdf[64], group[64], path[80];
-	int fd, ret;
-
-	if (access(VFIO_CONTAINER, F_OK)) {
-		snprintf(why, len, "no %s (needs CONFIG_VFIO and an IOMMU)", VFIO_CONTAINER);
-		return -ENOENT;
-	}
-	ret = edu_find(bdf, sizeof(bdf), why, len);
-	if (ret)
-		return ret;
-	fd = open(VFIO_CONTAINER, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		snprintf(why, len, "cannot open %s: %s", VFIO_CONTAINER, strerror(errno));
-		return ret;
-	}
-	ret = container_iommu_type(fd);
-	close(fd);
-	if (!ret) {
-		snprintf(why, len, "VFIO offers no type1 IOMMU (needs vfio_iommu_type1)");
-		return -ENODEV;
-	}
-	sysfs_link_name(bdf, "iommu_group", group, sizeof(group));
-	if (!group[0]) {
-		snprintf(why, len, "edu device %s has no IOMMU group", bdf);
-		return -ENODEV;
-	}
-	snprintf(path, sizeof(path), "/dev/vfio/%s", group);
-	if (access(path, R_OK | W_OK)) {
-		ret = -errno;
-		snprintf(why, len, "cannot use %s (edu %s): %s", path, bdf, strerror(errno));
-		return ret;
-	}
 	return 0;
 }
 
@@ -385,7 +336,7 @@ static int vfio_open(struct pin *p)
 	}
 	type = container_iommu_type(p->fd[CONTAINER]);
 	if (!type) {
-		why_set(p, "VFIO offers no type1 IOMMU");
+		why_set(p, "VFIO offers no type1 IOMMU (needs vfio_iommu_type1)");
 		return -ENODEV;
 	}
 	sysfs_link_name(bdf, "iommu_group", group, sizeof(group));
@@ -418,6 +369,33 @@ static int vfio_open(struct pin *p)
 		return -errno;
 	}
 	return 0;
+}
+
+static void vfio_close(struct pin *p)
+{
+	int i;
+
+	for (i = DEVICE; i >= CONTAINER; i--)
+		if (p->fd[i] >= 0)
+			close(p->fd[i]);
+	p->fd[CONTAINER] = p->fd[GROUP] = p->fd[DEVICE] = -1;
+}
+
+/* Usable if the very open a pin does succeeds; then close it all again. */
+int vfio_probe(char *why, size_t len)
+{
+	struct pin p = { .fd = { -1, -1, -1 } };
+	int ret;
+
+	if (access(VFIO_CONTAINER, F_OK)) {
+		snprintf(why, len, "no %s (needs CONFIG_VFIO and an IOMMU)", VFIO_CONTAINER);
+		return -ENOENT;
+	}
+	ret = vfio_open(&p);
+	vfio_close(&p);
+	if (ret)
+		snprintf(why, len, "%s", p.why);
+	return ret;
 }
 
 int vfio_pin(struct pin *p)
@@ -463,7 +441,6 @@ int vfio_pin(struct pin *p)
 err:
 	vfio_unpin(p);
 	p->priv = NULL;
-	p->fd[CONTAINER] = p->fd[GROUP] = p->fd[DEVICE] = -1;
 	return ret;
 }
 
@@ -488,15 +465,12 @@ int vfio_read(struct pin *p, void *buf)
 void vfio_unpin(struct pin *p)
 {
 	struct vfio_pin *v = p->priv;
-	int i;
 
 	if (v && v->mapped)
 		dma_unmap(p, PIN_IOVA, v->mapped);
 	if (v && v->bounce_mapped)
 		dma_unmap(p, BOUNCE_IOVA, EDU_BUF_SIZE);
-	for (i = DEVICE; i >= CONTAINER; i--)
-		if (p->fd[i] >= 0)
-			close(p->fd[i]);
+	vfio_close(p);
 	if (v && v->bounce)
 		munmap(v->bounce, EDU_BUF_SIZE);
 	free(v);
