@@ -224,7 +224,7 @@ static int gup_pin(struct pin *p)
 
 	if (p->be->props & PIN_WRITE)
 		args.flags |= GUP_LT_WRITE;
-	if (strstr(p->be->name, "fast"))
+	if (p->be->props & PIN_FAST)
 		args.flags |= GUP_LT_FAST;
 	p->fd[0] = open(GUP_TEST_PATH, O_RDWR | O_CLOEXEC);
 	if (p->fd[0] < 0)
@@ -263,11 +263,11 @@ static const struct pin_backend backends[PIN_NR] = {
 			   vmsplice_probe, vmsplice_pin, vmsplice_read, vmsplice_unpin },
 	[PIN_GUP_RO] = { "gup_ro", PIN_LONGTERM,
 			 gup_probe, gup_pin, gup_read, gup_unpin },
-	[PIN_GUP_RO_FAST] = { "gup_ro_fast", PIN_LONGTERM,
+	[PIN_GUP_RO_FAST] = { "gup_ro_fast", PIN_LONGTERM | PIN_FAST,
 			      gup_probe, gup_pin, gup_read, gup_unpin },
 	[PIN_GUP_RW] = { "gup_rw", PIN_LONGTERM | PIN_WRITE,
 			 gup_probe, gup_pin, gup_read, gup_unpin },
-	[PIN_GUP_RW_FAST] = { "gup_rw_fast", PIN_LONGTERM | PIN_WRITE,
+	[PIN_GUP_RW_FAST] = { "gup_rw_fast", PIN_LONGTERM | PIN_WRITE | PIN_FAST,
 			      gup_probe, gup_pin, gup_read, gup_unpin },
 	[PIN_VFIO_RO] = { "vfio_ro", PIN_LONGTERM,
 			  vfio_probe, vfio_pin, vfio_read, vfio_unpin },

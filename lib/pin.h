@@ -27,6 +27,7 @@ enum pin_id {
 /* What a pin is: the properties tests select backends by. */
 #define PIN_LONGTERM	0x1	/* FOLL_LONGTERM: must stay coherent */
 #define PIN_WRITE	0x2	/* pinned for write (FOLL_WRITE) */
+#define PIN_FAST	0x4	/* through GUP-fast */
 
 /* X(id, name) for the R/O long-term backends the pin-coherence tests cross. */
 #define PIN_RO_LONGTERM_BACKENDS(X, arg)	\
