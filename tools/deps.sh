@@ -15,7 +15,7 @@ CACHE=${IOPIN_CACHE:-${HOME:-/root}/.cache/iopin}
 KSRC_PKG=linux-source-6.12
 # package  what needs it
 PKGS="gcc make pkg-config liburing-dev libpci-dev libnuma-dev xz-utils python3"
-VM_PKGS="qemu-system-x86 busybox-static cpio zstd e2fsprogs util-linux binutils"
+VM_PKGS="qemu-system-x86 busybox-static cpio zstd e2fsprogs util-linux binutils bzip2 xz-utils lzop lz4"
 
 ksft_dir() {
 	if [ -n "${KSRC:-}" ]; then

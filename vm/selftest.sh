@@ -4,7 +4,10 @@
 # vm/selftest.sh [--boot [KERNEL]] - self-check of the VM runner.
 #
 # Default (fast, no guest boot, < 1 min): command line errors exit 2, kernel
-# images that cannot boot exit 125 quickly and leave no QEMU behind.
+# images that cannot boot exit 125 quickly and leave no QEMU behind; the
+# payload of a bzImage is extracted byte for byte for every compression the
+# kernel offers (synthetic images laid out as the kernel build does), and
+# from the Debian kernels in the cache; truncated payloads count as corrupt.
 # --boot additionally boots KERNEL (default debian-6.12, fetched into the
 # cache if needed) with the stand-in suite of vm/stub-suite.sh: the run
 # must pass, and a hanging suite must be killed by --timeout with exit 1.
@@ -62,6 +65,139 @@ fake_bzimage() {
 		dd of="$f" bs=1 seek=1024 conv=notrunc status=none
 }
 
+# skip NAME REASON: a check this host cannot make.
+skip() {
+	n=$((n + 1))
+	echo "ok $n - $1 # SKIP $2"
+}
+
+# le16/le32 N: N as 2/4 bytes little-endian on stdout.
+le16() {
+	printf '%b' "$(printf '\\x%02x\\x%02x' $(($1 & 255)) $(($1 >> 8 & 255)))"
+}
+le32() {
+	le16 $(($1 & 0xffff))
+	le16 $(($1 >> 16 & 0xffff))
+}
+
+# poke FILE OFFSET: overwrite FILE at OFFSET with stdin.
+poke() {
+	dd of="$1" bs=1 seek=$(($2)) conv=notrunc status=none
+}
+
+# flip_byte FILE OFFSET: invert the bits of one byte of FILE.
+flip_byte() {
+	local b
+
+	b=$(od -An -t u1 -j "$2" -N 1 "$1" | tr -d ' ')
+	printf '%b' "$(printf '\\x%02x' $((b ^ 0xff)))" | poke "$1" "$2"
+}
+
+# Compressions of CONFIG_KERNEL_*, the tool each needs here (compression and
+# extraction), and the options of the kernel's rules (scripts/Makefile.lib,
+# scripts/xz_wrap.sh for x86).
+KERNEL_FORMATS="gzip bzip2 lzma xz lzo lz4 zstd"
+format_tool() {
+	case $1 in
+	lzma|xz) echo xz ;;
+	lzo) echo lzop ;;
+	*) echo "$1" ;;
+	esac
+}
+kernel_compress() {
+	case $1 in
+	gzip)	gzip -n -f -9 ;;
+	bzip2)	bzip2 -9 ;;
+	lzma)	xz --format=lzma -9 ;;
+	xz)	xz --check=crc32 --x86 --lzma2=,dict=32MiB ;;
+	lzo)	lzop -9 ;;
+	lz4)	lz4 -l -9 - - ;;
+	zstd)	zstd -q -22 --ultra ;;
+	esac
+}
+
+# make_bzimage ELF FORMAT OUT [with-size|no-size]: a bzImage as the kernel
+# build lays it out, around ELF instead of vmlinux.bin: boot sector and
+# setup (setup_sects, boot flag, "HdrS", protocol 2.15, kernel_version
+# string, syssize), then the protected-mode part with the payload at
+# payload_offset between decompressor bytes (random here).  The payload is
+# FORMAT's stream plus, for every format but gzip, the 4-byte uncompressed
+# size (size_append); the last argument forces the trailer on or off.
+make_bzimage() {
+	local elf=$1 fmt=$2 out=$3 trailer=${4:-} sects=27 poff=$((0x3a40)) pay=$3.payload pm plen
+
+	[[ -n $trailer ]] || { trailer=with-size; [[ $fmt == gzip ]] && trailer=no-size; }
+	kernel_compress "$fmt" <"$elf" >"$pay" || return 1
+	[[ $trailer == no-size ]] || le32 "$(stat -c %s "$elf")" >>"$pay"
+	plen=$(stat -c %s "$pay")
+	pm=$(((sects + 1) * 512))
+	{
+		head -c "$pm" /dev/zero
+		head -c "$poff" /dev/urandom
+		cat "$pay"
+		head -c 4999 /dev/urandom
+	} >"$out"
+	rm -f "$pay"
+	le16 "$sects" | head -c 1 | poke "$out" 0x1f1
+	le32 $((($(stat -c %s "$out") - pm + 15) / 16)) | poke "$out" 0x1f4
+	printf '\x55\xaa' | poke "$out" 0x1fe
+	printf 'HdrS\x0f\x02' | poke "$out" 0x202
+	le16 $((0x400 - 0x200)) | poke "$out" 0x20e
+	printf '6.99.0-iopin-selftest (selftest@iopin) #1 SMP\0' | poke "$out" 0x400
+	{ le32 "$poff"; le32 "$plen"; } | poke "$out" 0x248
+}
+
+# kernel_lib CMD...: run CMD, a function of the runner's vm/lib/kernel.sh.
+kernel_lib() {
+	(
+		# shellcheck source=vm/lib/common.sh
+		. "$VM_DIR/lib/common.sh"
+		# shellcheck source=vm/lib/kernel.sh
+		. "$VM_DIR/lib/kernel.sh"
+		"$@"
+	)
+}
+
+# extract BZIMAGE OUT: the runner's own extraction.
+extract() {
+	kernel_lib bzimage_to_vmlinux "$@"
+}
+
+# extracts_same BZIMAGE ELF: extraction succeeds and gives back ELF exactly.
+extracts_same() {
+	extract "$1" "$WORK/vmlinux" || { echo "bzimage_to_vmlinux: $?"; return 1; }
+	cmp "$WORK/vmlinux" "$2"
+}
+
+# truncated BZIMAGE: the same image with payload_length 100 bytes shorter
+# (cutting the stream) must extract as corrupt (1), not as unknown (3).
+truncated() {
+	local len rc
+
+	len=$(kernel_lib u_le "$1" $((0x24c)) 4)
+	le32 $((len - 100)) | poke "$1" 0x24c
+	extract "$1" "$WORK/vmlinux"
+	rc=$?
+	[[ ! -e $WORK/vmlinux ]] || { echo "output left behind"; return 2; }
+	return "$rc"
+}
+
+# debian_extracts VMLINUZ: a real image extracts to an ELF with a PVH note,
+# identical to the vmlinux cached beside it (when there is one).
+debian_extracts() {
+	local cached=${1%/boot/*}/vmlinux rc=0
+
+	extract "$1" "$WORK/vmlinux" || { echo "bzimage_to_vmlinux: $?"; return 1; }
+	if ! kernel_lib elf_has_pvh_note "$WORK/vmlinux"; then
+		echo "no PVH note"
+		rc=1
+	elif [[ -s $cached ]]; then
+		cmp "$WORK/vmlinux" "$cached" || rc=1
+	fi
+	rm -f "$WORK/vmlinux"
+	return "$rc"
+}
+
 head -c 4194304 /dev/urandom >"$WORK/garbage"
 fake_bzimage "$WORK/fake-bzImage"
 : >"$WORK/empty"
@@ -78,6 +214,41 @@ expect "--kernel missing file: usage error" 2 5 "$RUN_VM" --kernel "$WORK/nope"
 expect "garbage bzImage: untestable" 125 30 "$RUN_VM" --kernel "$WORK/garbage"
 expect "empty bzImage: untestable" 125 30 "$RUN_VM" --kernel "$WORK/empty"
 expect "corrupt bzImage payload: untestable" 125 30 "$RUN_VM" --kernel "$WORK/fake-bzImage"
+
+cp /bin/true "$WORK/small.elf"
+for fmt in $KERNEL_FORMATS; do
+	need=$(format_tool "$fmt")
+	if ! command -v "$need" >/dev/null 2>&1; then
+		skip "$fmt bzImage payload extracts byte for byte" "no $need here (tools/deps.sh --vm installs it)"
+		continue
+	fi
+	make_bzimage "$WORK/small.elf" "$fmt" "$WORK/bz-$fmt"
+	expect "$fmt bzImage payload extracts byte for byte" 0 30 \
+		extracts_same "$WORK/bz-$fmt" "$WORK/small.elf"
+	if [[ $fmt == gzip ]]; then
+		make_bzimage "$WORK/small.elf" "$fmt" "$WORK/bz-odd" with-size
+		expect "gzip payload with an appended size still extracts" 0 30 \
+			extracts_same "$WORK/bz-odd" "$WORK/small.elf"
+	else
+		make_bzimage "$WORK/small.elf" "$fmt" "$WORK/bz-odd" no-size
+		expect "$fmt payload without the size trailer still extracts" 0 30 \
+			extracts_same "$WORK/bz-odd" "$WORK/small.elf"
+	fi
+	expect "truncated $fmt payload is corrupt" 1 30 truncated "$WORK/bz-$fmt"
+done
+if [[ -e $WORK/bz-xz ]]; then
+	make_bzimage "$WORK/small.elf" xz "$WORK/bz-flip"
+	# One byte in the middle of the xz stream (its CRC32 catches it).
+	flip_byte "$WORK/bz-flip" $((28 * 512 + 0x3a40 + $(kernel_lib u_le "$WORK/bz-flip" $((0x24c)) 4) / 2))
+	expect "corrupt xz bzImage payload: untestable" 125 30 "$RUN_VM" --kernel "$WORK/bz-flip"
+fi
+found=0
+for vmlinuz in "${IOPIN_CACHE:-$HOME/.cache/iopin}"/kernels/linux-image-*/boot/vmlinuz-*; do
+	[[ -f $vmlinuz ]] || continue
+	found=1
+	expect "cached Debian ${vmlinuz##*/} extracts" 0 120 debian_extracts "$vmlinuz"
+done
+((found)) || skip "a Debian kernel extracts" "no Debian kernel in the cache (run with --boot once)"
 
 if ((BOOT)); then
 	"$VM_DIR/stub-suite.sh" "$WORK/hang" --hang

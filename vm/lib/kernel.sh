@@ -22,22 +22,37 @@ u_le() {
 	od -An -v -t "u$3" -j "$2" -N "$3" "$1" | tr -d ' \n'
 }
 
-# decompress_stream MAGIC_HEX: decompress stdin to stdout, choosing the tool
-# from the leading bytes of the data.  Returns 3 when the format is unknown
-# or the tool is missing (caller falls back to booting the bzImage), any
-# other non-zero status when the data is corrupt.
-decompress_stream() {
-	local m=$1 tool
+# payload_format MAGIC_HEX: name of the compression whose stream starts with
+# these bytes (the formats CONFIG_KERNEL_* offers on x86); fails if unknown.
+payload_format() {
+	case $1 in
+	1f8b*)		echo gzip ;;
+	425a68*)	echo bzip2 ;;
+	5d0000*)	echo lzma ;;
+	fd377a585a00*)	echo xz ;;
+	894c5a4f*)	echo lzo ;;
+	02214c18*)	echo lz4 ;;
+	28b52ffd*)	echo zstd ;;
+	*)		return 1 ;;
+	esac
+}
 
-	case $m in
-	1f8b*)		tool=(gzip -dc) ;;
-	fd377a585a00*)	tool=(xz -dc) ;;
-	28b52ffd*)	tool=(zstd -dcq) ;;
-	425a68*)	tool=(bzip2 -dc) ;;
-	5d0000*)	tool=(xz --format=lzma -dc) ;;
-	02214c18*)	tool=(lz4 -dc) ;;
-	894c5a4f*)	tool=(lzop -dc) ;;
-	*)		cat >/dev/null; return 3 ;;
+# decompress_stream FORMAT: decompress stdin to stdout with the tool for
+# FORMAT (see payload_format).  Returns 3 when the tool is missing (caller
+# falls back to booting the bzImage), any other non-zero status when the
+# data is corrupt or has trailing bytes.
+decompress_stream() {
+	local tool
+
+	case $1 in
+	gzip)	tool=(gzip -dc) ;;
+	bzip2)	tool=(bzip2 -dc) ;;
+	lzma)	tool=(xz --format=lzma -dc) ;;
+	xz)	tool=(xz -dc) ;;
+	lzo)	tool=(lzop -dc) ;;
+	lz4)	tool=(lz4 -dc) ;;
+	zstd)	tool=(zstd -dcq) ;;
+	*)	cat >/dev/null; return 3 ;;
 	esac
 	command -v "${tool[0]}" >/dev/null 2>&1 || { cat >/dev/null; return 3; }
 	"${tool[@]}"
@@ -56,23 +71,38 @@ elf_has_pvh_note() {
 # bzImage (boot protocol >= 2.08 records where it is) into an ELF vmlinux.
 # Returns 0 on success, 3 when this host cannot extract it (fall back to
 # bzImage boot), 1 when the payload is corrupt.
+#
+# Layout (arch/x86/boot/compressed/Makefile, mkpiggy): the payload is the
+# compressed stream, followed for every format but gzip by the uncompressed
+# size as 4 bytes little-endian (the *_with_size rules); gzip's own trailer
+# already ends with that size.  So the payload's last 4 bytes give the
+# decompressed length, which checks the result.  The layout the format has
+# in the kernel's build is tried first, then the other one, so that a
+# payload with or without the size trailer (patched Makefiles) extracts.
 bzimage_to_vmlinux() {
-	local img=$1 out=$2 setup_sects off len magic rc
+	local img=$1 out=$2 setup_sects off len fmt want lens n rc
 
 	setup_sects=$(u_le "$img" $((0x1f1)) 1)
 	((setup_sects == 0)) && setup_sects=4
 	off=$(( (setup_sects + 1) * 512 + $(u_le "$img" $((0x248)) 4) ))
 	len=$(u_le "$img" $((0x24c)) 4)
-	# The payload ends with the 4-byte uncompressed size; drop it so that
-	# the decompressors do not see trailing garbage.
-	((len > 4 && off + len <= $(stat -L -c %s "$img"))) || return 1
-	magic=$(magic_hex "$img" "$off" 6)
-	tail -c "+$((off + 1))" "$img" | head -c "$((len - 4))" |
-		decompress_stream "$magic" >"$out" 2>/dev/null
-	rc=${PIPESTATUS[2]}
-	((rc == 0)) || { rm -f "$out"; ((rc == 3)) && return 3; return 1; }
-	[[ $(magic_hex "$out" 0 4) == 7f454c46 ]] || { rm -f "$out"; return 1; }
-	return 0
+	((len > 8 && off + len <= $(stat -L -c %s "$img"))) || return 1
+	fmt=$(payload_format "$(magic_hex "$img" "$off" 6)") || return 3
+	want=$(u_le "$img" $((off + len - 4)) 4)
+	lens=("$((len - 4))" "$len")
+	[[ $fmt == gzip ]] && lens=("$len" "$((len - 4))")
+	for n in "${lens[@]}"; do
+		tail -c "+$((off + 1))" "$img" | head -c "$n" |
+			decompress_stream "$fmt" >"$out" 2>/dev/null
+		rc=${PIPESTATUS[2]}
+		((rc == 3)) && { rm -f "$out"; return 3; }
+		((rc == 0)) && [[ $(magic_hex "$out" 0 4) == 7f454c46 ]] || continue
+		# A stream filling the whole payload has no size trailer to check.
+		[[ $n == "$len" && $fmt != gzip ]] && return 0
+		(($(stat -c %s "$out") % (1 << 32) == want)) && return 0
+	done
+	rm -f "$out"
+	return 1
 }
 
 # prepare_boot_image IMAGE VMLINUX_OUT: set K_BOOT_IMAGE/K_BOOT_MODE (and
