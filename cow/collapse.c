@@ -82,14 +82,19 @@ struct collapse_case {
 	bool child_writes;	/* else the parent writes */
 };
 
+/*
+ * Child: drop the half it does not share, collapse if it is the one to,
+ * then wait for the parent's turn (its collapse or write) before writing
+ * or checking its own data, and stay alive while the parent checks.
+ */
 static int child_side(struct child *c, void *arg)
 {
 	struct collapse_case *cc = arg;
 	size_t len = cc->partial ? cc->size / 2 : cc->size;
 	char why[192];
 
-	if (cc->partial)
-		madvise(cc->addr + len, cc->size - len, MADV_DONTNEED);
+	if (cc->partial && madvise(cc->addr + len, cc->size - len, MADV_DONTNEED))
+		return child_fail("MADV_DONTNEED of the unshared half: %s", strerror(errno));
 	if (cc->when == IN_CHILD) {
 		int ret = collapse(cc->addr, cc->size);
 
@@ -97,15 +102,18 @@ static int child_side(struct child *c, void *arg)
 			return CHILD_REFUSED;
 		if (ret)
 			return child_fail("MADV_COLLAPSE in child: %s", strerror(-ret));
+		if (!range_is_one_thp(cc->addr, cc->size))
+			return child_fail("child's range is no THP after MADV_COLLAPSE");
 	}
-	if (cc->when == IN_CHILD && !range_is_one_thp(cc->addr, cc->size))
-		return child_fail("child's range is no THP after MADV_COLLAPSE");
+	if (parent_go(c) || parent_await(c))
+		return child_fail("parent went away");
 	if (cc->child_writes)
 		pattern_fill(cc->addr, len, 2);
+	if (!pattern_check(cc->addr, len, cc->child_writes ? 2 : 1, why, sizeof(why)))
+		return child_fail(cc->child_writes ? "child's own write: %s" :
+				  "child's copy after the parent wrote: %s", why);
 	parent_go(c);
 	parent_await(c);
-	if (!pattern_check(cc->addr, len, cc->child_writes ? 2 : 1, why, sizeof(why)))
-		return child_fail("child's data: %s", why);
 	return CHILD_OK;
 }
 
@@ -125,6 +133,8 @@ static void run_case(struct __test_metadata *_metadata,
 		ASSERT_TRUE(range_is_one_thp(self->addr, self->size));
 	}
 	ASSERT_EQ(0, child_start(&c, child_side, &cc));
+	ASSERT_EQ(0, child_go(&c));
+	/* The child has dropped its unshared half (and collapsed, if its turn). */
 	if (child_await(&c)) {
 		ret = child_wait(&c);
 		if (ret == CHILD_REFUSED)
@@ -134,7 +144,6 @@ static void run_case(struct __test_metadata *_metadata,
 	if (variant->when == IN_PARENT) {
 		ret = collapse(self->addr, self->size);
 		if (ret == -EINVAL) {
-			child_go(&c);
 			child_wait(&c);
 			SKIP(return, REFUSED_WHY);
 		}
@@ -143,12 +152,14 @@ static void run_case(struct __test_metadata *_metadata,
 	}
 	if (!child_writes)
 		pattern_fill(self->addr, self->size, 2);
+	/* The child writes or checks its copy now, while both map the range. */
+	ASSERT_EQ(0, child_go(&c));
+	ASSERT_EQ(0, child_await(&c)) TH_LOG("child failed: exit %d", child_wait(&c));
 	EXPECT_PATTERN(self->addr, self->size, child_writes ? 1 : 2,
 		       child_writes ? "parent's data after the child wrote" :
 				      "parent's own write");
-	child_go(&c);
-	EXPECT_CHILD_OK(&c, child_writes ? "child's own write" :
-					   "child's copy after the parent wrote");
+	ASSERT_EQ(0, child_go(&c));
+	EXPECT_CHILD_OK(&c, "child");
 }
 
 IOPIN_TEST(collapse, child_keeps_its_copy_when_parent_writes,

@@ -30,7 +30,7 @@ static int child_splices_and_unmaps(struct child *c, void *arg)
 	return CHILD_OK;
 }
 
-/* Child: write its (still shared) copy. */
+/* Child, started once the parent has unmapped: write its copy, now its alone. */
 static int child_writes(struct child *c, void *arg)
 {
 	struct mem *m = arg;
@@ -47,9 +47,10 @@ IOPIN_TEST(vmsplice, parent_write_does_not_leak_into_child_pipe,
 	struct child c;
 
 	ASSERT_EQ(0, child_start(&c, child_splices_and_unmaps, m));
+	ASSERT_EQ(0, child_go(&c));
 	ASSERT_EQ(0, child_await(&c));
 	pattern_fill(m->addr, m->size, 2);
-	child_go(&c);
+	ASSERT_EQ(0, child_go(&c));
 	EXPECT_CHILD_OK(&c, "child's pipe after the parent wrote");
 }
 
@@ -62,7 +63,9 @@ IOPIN_TEST(vmsplice, child_write_does_not_leak_into_parent_pipe,
 
 	PIN_OK(&p, PIN_VMSPLICE, m->addr, m->size);
 	ASSERT_EQ(0, child_start(&c, child_writes, m));
-	ASSERT_EQ(0, mem_unmap(m));
+	/* The child must write as the only process mapping the pages. */
+	MEM_UNMAP(m);
+	ASSERT_EQ(0, child_go(&c));
 	ASSERT_EQ(0, child_await(&c));
 	EXPECT_CHILD_OK(&c, "child writer");
 	EXPECT_PIN_SEES(&p, 1, "parent's pipe after the child wrote");

@@ -101,6 +101,15 @@ extern const struct iopin_test_info *__stop_iopin_tests[] __attribute__((weak));
 	ASSERT_EQ(MEM_OK, _r) TH_LOG("%s: %s", (type)->name, (m)->why); \
 } while (0)
 
+/* Unmap the range tests use and check that nothing is mapped there now. */
+#define MEM_UNMAP(m) do {						\
+	void *_a = (m)->addr;						\
+	size_t _l = (m)->size;						\
+	ASSERT_EQ(0, mem_unmap(m)) TH_LOG("munmap: %s", strerror(errno)); \
+	ASSERT_FALSE(range_is_mapped(_a, _l))				\
+		TH_LOG("%p+%zu is still mapped after munmap", _a, _l);	\
+} while (0)
+
 /* SKIP unless the pin backend is usable here. */
 #define PIN_NEEDED(id) do {						\
 	char _why[256];							\

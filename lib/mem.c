@@ -729,6 +729,25 @@ int mem_unmap(struct mem *m)
 	return ret;
 }
 
+bool range_is_mapped(const void *addr, size_t len)
+{
+	uintptr_t start = (uintptr_t)addr, end = start + len;
+	unsigned long lo, hi;
+	bool mapped = false;
+	char *line = NULL;
+	size_t cap = 0;
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	if (!f)
+		return true;	/* cannot tell: do not claim it is gone */
+	while (!mapped && getline(&line, &cap, f) > 0)
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2)
+			mapped = lo < end && hi > start;
+	free(line);
+	fclose(f);
+	return mapped;
+}
+
 char *mem_map_backing_view(struct mem *m, size_t *len, uint8_t *seed)
 {
 	struct mem fresh;

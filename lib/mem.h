@@ -125,6 +125,8 @@ enum mem_result mem_create(struct mem *m, const struct mem_type *type);
 void mem_destroy(struct mem *m);
 /* Unmap the range tests use (the object itself lives on in pins). */
 int mem_unmap(struct mem *m);
+/* Does any mapping of this process overlap [addr, addr+len)? */
+bool range_is_mapped(const void *addr, size_t len);
 
 /*
  * Map, read-only, what a write to the private mapping m must never change:

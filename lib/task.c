@@ -39,6 +39,8 @@ int child_start(struct child *c, child_fn fn, void *arg)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(c->to_child[1]);
 		close(c->to_parent[0]);
+		if (parent_await(c))
+			_exit(CHILD_NOT_STARTED);
 		_exit(fn(c, arg));
 	}
 	close(c->to_child[0]);
@@ -77,6 +79,21 @@ int child_wait(struct child *c)
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
+}
+
+bool proc_has_cap(int cap)
+{
+	unsigned long long eff = 0;
+	char line[256];
+	bool found = false;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "CapEff: %llx", &eff) == 1;
+	fclose(f);
+	return found && cap >= 0 && cap < 64 && (eff >> cap) & 1;
 }
 
 int child_fail(const char *fmt, ...)
