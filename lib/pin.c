@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/capability.h>
 #include <fcntl.h>
 #include <liburing.h>
 #include <linux/types.h>
@@ -12,10 +13,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "pin.h"
+#include "task.h"
 #include "vfio.h"
 
 #define why_set(p, ...) snprintf((p)->why, sizeof((p)->why), __VA_ARGS__)
@@ -30,6 +33,33 @@ struct uring_pin {
 	struct io_uring ring;
 	int sink;
 };
+
+/*
+ * Long-term pins of a process without CAP_IPC_LOCK are charged to its
+ * user's RLIMIT_MEMLOCK (io_uring, VFIO, RDMA): raise the soft limit as far
+ * as the hard one allows; a pin that still does not fit is the user's limit,
+ * not a kernel failure.
+ */
+static void memlock_raise(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_MEMLOCK, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_MEMLOCK, &rl);
+	}
+}
+
+static void memlock_limited(struct pin *p)
+{
+	struct rlimit rl = { 0 };
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) || rl.rlim_max == RLIM_INFINITY)
+		return;		/* no limit to blame */
+	p->limited = true;
+	why_set(p, "%s pin of %zu KiB is charged to RLIMIT_MEMLOCK (hard limit %llu KiB) and this user lacks CAP_IPC_LOCK: raise the limit (ulimit -l) or run as root",
+		p->be->name, p->len / 1024, (unsigned long long)rl.rlim_max / 1024);
+}
 
 static int uring_probe(char *why, size_t len)
 {
@@ -60,11 +90,14 @@ static int uring_pin(struct pin *p)
 		why_set(p, "io_uring_queue_init: %s", strerror(-ret));
 		return ret;
 	}
+	memlock_raise();
 	ret = io_uring_register_buffers(&u->ring, &iov, 1);
 	if (ret) {
 		io_uring_queue_exit(&u->ring);
 		free(u);
 		why_set(p, "IORING_REGISTER_BUFFERS: %s", strerror(-ret));
+		if (ret == -ENOMEM && !proc_has_cap(CAP_IPC_LOCK))
+			memlock_limited(p);
 		return ret;
 	}
 	u->sink = memfd_create("iopin-uring-sink", MFD_CLOEXEC);

@@ -65,6 +65,7 @@ struct pin {
 	int fd[3];
 	void *priv;
 	int err;		/* -errno of the last failed operation */
+	bool limited;		/* pin() failed on a limit of the user or machine */
 	char why[256];
 };
 
