@@ -29,7 +29,7 @@ LIB_OBJS := lib/kernel.o lib/mem.o lib/pin.o lib/task.o lib/vfio.o
 LIB := lib/libiopin.a
 INSTALL_PATH ?= $(CURDIR)/install
 
-all: deps $(TESTS) lib/selftest tests.list
+all: deps $(TESTS) lib/selftest lib/iopin-hold tests.list
 
 deps:
 	@$(DEPS)
@@ -41,6 +41,10 @@ $(LIB): $(LIB_OBJS)
 $(TESTS) lib/selftest: %: %.c $(LIB) lib/*.h | deps
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
+# Holds hugetlb pools for a whole run (run_tests.sh).
+lib/iopin-hold: lib/hold.c $(LIB) lib/*.h | deps
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
 tests.list: Makefile
 	@printf '%s\n' $(TESTS) > $@
 
@@ -48,6 +52,7 @@ install: all
 	mkdir -p $(INSTALL_PATH)
 	cp run_tests.sh tests.list $(INSTALL_PATH)/
 	cp -r expectations $(INSTALL_PATH)/
+	mkdir -p $(INSTALL_PATH)/lib && cp lib/iopin-hold $(INSTALL_PATH)/lib/
 	for t in $(TESTS); do mkdir -p $(INSTALL_PATH)/$$(dirname $$t); cp $$t $(INSTALL_PATH)/$$t; done
 
 check: all
@@ -57,7 +62,7 @@ check-native: all
 	tools/check.sh --native-only
 
 clean:
-	rm -f $(TESTS) lib/selftest $(LIB) $(LIB_OBJS) tests.list
+	rm -f $(TESTS) lib/selftest lib/iopin-hold $(LIB) $(LIB_OBJS) tests.list
 	rm -rf install
 
 .PHONY: all deps install check check-native clean

@@ -227,7 +227,34 @@ tmp=$(mktemp -d /tmp/iopin-run.XXXXXX)
 watchdog_pid=""
 cleanup() {
 	[ -n "$watchdog_pid" ] && kill "$watchdog_pid" 2>/dev/null
+	release_pools
 	rm -rf "$tmp"
+}
+
+# ---- hugetlb pools held for the whole run -------------------------------
+#
+# lib/iopin-hold makes enough hugetlb pages of every size free and keeps
+# them until its standard input closes: every test then finds its pages
+# free, and gigantic pages are not handed back to the page allocator and
+# allocated again around each test (which made 1 GiB cases pass or skip by
+# luck under load). Its kstate keeper puts nr_hugepages back when the run
+# ends, however it ends (also when this script is killed).
+hold_pid="" hold_in=""
+hold_pools() {
+	local line
+	[ "$(id -u)" = 0 ] && [ -x "$HERE/lib/iopin-hold" ] || return 0
+	coproc HOLD { IOPIN_STATE_LOCK="$tmp/hold.lock" exec "$HERE/lib/iopin-hold" hugetlb 2>&1; }
+	hold_pid=$HOLD_PID hold_in=${HOLD[1]}
+	while IFS= read -r line <&"${HOLD[0]}"; do
+		[ "$line" = ready ] && break
+		echo "# hugetlb pool for this run: $line"
+	done
+}
+release_pools() {
+	[ -n "$hold_pid" ] || return 0
+	exec {hold_in}>&-
+	wait "$hold_pid" 2>/dev/null
+	hold_pid=""
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -304,6 +331,7 @@ echo "KTAP version 1"
 echo "# iopin on $(uname -r), $(uname -m)$([ "$(id -u)" = 0 ] || echo ', not root: tests that need root skip')"
 [ ${#expects[@]} -gt 0 ] && echo "# expectations: ${expects[*]##*/}"
 echo "1..${#selected[@]}"
+hold_pools
 for b in "${selected[@]}"; do
 	n=$((n + 1))
 	bin="$HERE/$b"

@@ -31,13 +31,6 @@
 #define MFD_HUGE_SHIFT	26
 #endif
 
-/*
- * Free hugetlb pages a type needs: anon = the mapping + one COW copy;
- * memfd = the file page + the private mapping's reservation + a COW copy.
- */
-#define HUGETLB_ANON_PAGES	2
-#define HUGETLB_MEMFD_PAGES	3
-
 #define fail(m, res, ...) \
 	({ snprintf((m)->why, sizeof((m)->why), __VA_ARGS__); res; })
 
@@ -310,45 +303,46 @@ static enum mem_result thp_enable(struct mem *m, unsigned long kb)
 	return MEM_OK;
 }
 
-/* Make sure "needed" pages of kb are free, via kstate. */
-static enum mem_result hugetlb_reserve(struct mem *m, unsigned long kb,
-				       long needed)
+enum mem_result hugetlb_reserve(unsigned long kb, long needed, char *why,
+				size_t len)
 {
 	char dir[256], path[320], val[32];
 	long nr, free_pages, resv, deficit;
+	int tries;
 
 	snprintf(dir, sizeof(dir), HUGETLB_SYSFS "/hugepages-%lukB", kb);
-	if (access(dir, F_OK))
-		return fail(m, MEM_SKIP, "kernel has no %lukB hugetlb pages (no %s)",
-			    kb, dir);
-	snprintf(path, sizeof(path), "%s/free_hugepages", dir);
-	free_pages = sysfs_read_long(path);
+	if (access(dir, F_OK)) {
+		snprintf(why, len, "kernel has no %lukB hugetlb pages (no %s)", kb, dir);
+		return MEM_SKIP;
+	}
 	snprintf(path, sizeof(path), "%s/resv_hugepages", dir);
 	resv = sysfs_read_long(path);
+	snprintf(path, sizeof(path), "%s/free_hugepages", dir);
+	free_pages = sysfs_read_long(path);
 	deficit = needed - (free_pages - resv);
 	if (deficit <= 0)
 		return MEM_OK;
 	snprintf(path, sizeof(path), "%s/nr_hugepages", dir);
 	nr = sysfs_read_long(path);
 	snprintf(val, sizeof(val), "%ld", nr + deficit);
-	if (kstate_write(path, val))
-		return fail(m, MEM_SKIP, "cannot raise %s to %s: %s", path, val,
-			    strerror(errno));
-	snprintf(path, sizeof(path), "%s/free_hugepages", dir);
-	free_pages = sysfs_read_long(path);
-	if (free_pages - resv < needed) {
-		/* Gigantic pages need contiguous memory: compact, try again. */
+	if (kstate_write(path, val)) {
+		snprintf(why, len, "cannot raise %s to %s: %s", path, val,
+			 strerror(errno));
+		return MEM_SKIP;
+	}
+	/* Gigantic pages need contiguous memory: compact and try again. */
+	for (tries = 0; tries < 3; tries++) {
+		snprintf(path, sizeof(path), "%s/free_hugepages", dir);
+		free_pages = sysfs_read_long(path);
+		if (free_pages - resv >= needed)
+			return MEM_OK;
 		sysfs_write("/proc/sys/vm/compact_memory", "1");
 		snprintf(path, sizeof(path), "%s/nr_hugepages", dir);
 		sysfs_write(path, val);
-		snprintf(path, sizeof(path), "%s/free_hugepages", dir);
-		free_pages = sysfs_read_long(path);
 	}
-	if (free_pages - resv < needed)
-		return fail(m, MEM_SKIP,
-			    "could not get %ld free %lukB hugetlb pages (kernel gave %ld)",
-			    needed, kb, free_pages - resv);
-	return MEM_OK;
+	snprintf(why, len, "could not get %ld free %lukB hugetlb pages (kernel gave %ld)",
+		 needed, kb, free_pages - resv);
+	return MEM_SKIP;
 }
 
 /* ---- constructors ------------------------------------------------------- */
@@ -529,7 +523,8 @@ static enum mem_result create_zeropage(struct mem *m)
 
 static enum mem_result create_hugetlb_anon(struct mem *m, unsigned long kb)
 {
-	enum mem_result r = hugetlb_reserve(m, kb, HUGETLB_ANON_PAGES);
+	enum mem_result r = hugetlb_reserve(kb, HUGETLB_ANON_PAGES, m->why,
+					    sizeof(m->why));
 
 	if (r)
 		return r;
@@ -632,7 +627,8 @@ static enum mem_result create_file(struct mem *m)
 	enum mem_result r;
 
 	if (m->type->backing == MEM_MEMFD_HUGETLB) {
-		r = hugetlb_reserve(m, m->type->kb, HUGETLB_MEMFD_PAGES);
+		r = hugetlb_reserve(m->type->kb, HUGETLB_MEMFD_PAGES, m->why,
+				    sizeof(m->why));
 		if (r)
 			return r;
 		m->size = m->type->kb * 1024;

@@ -136,6 +136,24 @@ bool range_is_mapped(const void *addr, size_t len);
  */
 char *mem_map_backing_view(struct mem *m, size_t *len, uint8_t *seed);
 
+/*
+ * Free hugetlb pages of a size a memory type needs: anon = the mapping + one
+ * COW copy; memfd = the file page + the private mapping's reservation + a
+ * COW copy. HUGETLB_POOL_PAGES covers every type (run_tests.sh holds that
+ * many for a whole run: lib/hold.c).
+ */
+#define HUGETLB_ANON_PAGES	2
+#define HUGETLB_MEMFD_PAGES	3
+#define HUGETLB_POOL_PAGES	3
+
+/*
+ * Make sure at least needed pages of kb are free, raising nr_hugepages
+ * through kstate (restored when this process ends). MEM_SKIP with why when
+ * the kernel has no such size, we may not raise it, or memory is short.
+ */
+enum mem_result hugetlb_reserve(unsigned long kb, long needed, char *why,
+				size_t len);
+
 bool mem_is_file(const struct mem_type *t);
 bool mem_is_hugetlb(const struct mem_type *t);
 bool mem_is_zero(const struct mem_type *t);
