@@ -23,9 +23,12 @@ LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -luring -lpci -l
 # Collections (directories) and their binaries, in run order.
 COLLECTIONS := cow
 cow_TESTS := fork vmsplice pin_rw pin_ro nonanon collapse foll_force
+COLLECTIONS += devmem_revoke pci_mmap
+devmem_revoke_TESTS := map revoke
+pci_mmap_TESTS :=
 
 TESTS := $(foreach c,$(COLLECTIONS),$(addprefix $(c)/,$($(c)_TESTS)))
-LIB_OBJS := lib/kernel.o lib/mem.o lib/pin.o lib/task.o lib/vfio.o
+LIB_OBJS := lib/kernel.o lib/mem.o lib/pin.o lib/task.o lib/vfio.o lib/iomem.o
 LIB := lib/libiopin.a
 INSTALL_PATH ?= $(CURDIR)/install
 

@@ -33,6 +33,10 @@ Usage: $0 [options]
                           self-test switch: lib's data checks expect a corrupted first
                           byte, so every test that verifies data must report not ok
                           (same as IOPIN_SELFTEST_FAULT=verify; passed on into a --vm guest)
+      --pci BDF           the PCI device iomem tests may map (IOPIN_PCI_BDF), e.g.
+                          0000:01:00.0; without it they skip (the VM names its own)
+      --allow-destructive let iomem tests unbind, bind, remove and rescan that device
+                          (IOPIN_ALLOW_DESTRUCTIVE=1; bindings are restored after each test)
       --no-build          do not run make first (source tree only)
       --vm KERNEL         run inside QEMU booting KERNEL: debian-6.1, debian-6.12, a .deb
                           or a bzImage (see README, "Running in a VM")
@@ -84,6 +88,11 @@ while [ $# -gt 0 ]; do
 	--selftest-fault)
 		[ "${2:-}" = verify ] || die_usage "--selftest-fault takes 'verify'"
 		export IOPIN_SELFTEST_FAULT=$2; passthrough+=("$1" "$2"); shift ;;
+	--pci)
+		[[ "${2:-}" =~ ^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$ ]] ||
+			die_usage "--pci needs a PCI address like 0000:01:00.0"
+		export IOPIN_PCI_BDF=$2; passthrough+=("$1" "$2"); shift ;;
+	--allow-destructive) export IOPIN_ALLOW_DESTRUCTIVE=1; passthrough+=("$1") ;;
 	--no-build) build=0 ;;
 	--vm)
 		[ $# -ge 2 ] || die_usage "--vm needs a kernel"
@@ -212,6 +221,11 @@ state_files() {
 		 /sys/kernel/mm/transparent_hugepage/hugepages-*/enabled \
 		 /sys/kernel/mm/hugepages/hugepages-*/nr_hugepages; do
 		[ -r "$f" ] && echo "$f=$(cat "$f" 2>/dev/null)"
+	done
+	# Driver binding of every PCI device (iomem tests unbind and bind).
+	for f in /sys/bus/pci/devices/*; do
+		[ -e "$f/driver_override" ] &&
+			echo "$f: driver=$(basename "$(readlink "$f/driver")" 2>/dev/null) override=$(cat "$f/driver_override" 2>/dev/null)"
 	done
 }
 

@@ -28,6 +28,7 @@
 
 #include "kselftest_harness.h"
 
+#include "iomem.h"
 #include "kernel.h"
 #include "mem.h"
 #include "pin.h"
@@ -35,6 +36,11 @@
 
 /* What a test needs from the machine. */
 #define NEEDS_ROOT	0x1
+/* lib/iomem decides these (see iomem_unmet()): */
+#define NEEDS_DEVMEM		0x2	/* /dev/mem usable: CONFIG_DEVMEM, root, no lockdown */
+#define NEEDS_IOMEM_STRICT	0x4	/* IO_STRICT_DEVMEM, no iomem=relaxed: revocation exists */
+#define NEEDS_PCI_DEVICE	0x8	/* a device to use: the VM's, or one named with --pci */
+#define NEEDS_DESTRUCTIVE	0x10	/* may unbind/bind/remove it: VM or --allow-destructive */
 
 struct iopin_test_info {
 	const char *fixture;
@@ -186,7 +192,7 @@ static bool iopin_unmet(const struct iopin_test_info *info, char *why,
 		snprintf(why, len, "needs root");
 		return true;
 	}
-	return false;
+	return iomem_unmet(info->needs, why, len);
 }
 
 /* Wait until no keeper of an earlier test still restores global state. */

@@ -182,9 +182,17 @@ char *sysfs_read_choice(const char *path, char *buf, size_t len)
 
 #define KSTATE_MAX	32
 
+enum kstate_kind {
+	KSTATE_KNOB,		/* path = sysfs/procfs file, value = original */
+	KSTATE_PCI_BINDING,	/* path = BDF, value = driver ("": none), extra = driver_override */
+	KSTATE_PCI_PRESENT,	/* path = BDF: rescan the bus if it is gone */
+};
+
 struct kstate_entry {
+	int kind;
 	char path[256];
 	char value[256];
+	char extra[64];
 };
 
 static int kstate_pipe = -1;	/* our end: journal records */
@@ -198,10 +206,73 @@ const char *kstate_lock_path(void)
 	return p && *p ? p : "/run/iopin-state.lock";
 }
 
+/* Name of the driver bound to PCI device bdf into buf ("" when unbound). */
+static char *pci_driver_of(const char *bdf, char *buf, size_t len)
+{
+	char link[300], target[512];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(link, target, sizeof(target) - 1);
+	buf[0] = '\0';
+	if (n > 0) {
+		const char *name;
+		size_t l;
+
+		target[n] = '\0';
+		name = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+		l = strnlen(name, len - 1);
+		memcpy(buf, name, l);
+		buf[l] = '\0';
+	}
+	return buf;
+}
+
+/* Put the binding of a PCI device back: unbind whatever holds it, bind the original. */
+static int restore_pci_binding(const struct kstate_entry *e)
+{
+	char path[320], cur[64];
+	int rc = 0;
+
+	pci_driver_of(e->path, cur, sizeof(cur));
+	if (strcmp(cur, e->value)) {
+		if (cur[0]) {
+			snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", e->path);
+			rc |= sysfs_write(path, e->path);
+		}
+		if (e->value[0]) {
+			snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", e->path);
+			rc |= sysfs_write(path, e->value);
+			rc |= sysfs_write("/sys/bus/pci/drivers_probe", e->path);
+		}
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", e->path);
+	/* "(null)" is how sysfs shows no override; a lone newline clears it. */
+	rc |= sysfs_write(path, strcmp(e->extra, "(null)") ? e->extra : "\n");
+	return rc;
+}
+
+static int restore_one(const struct kstate_entry *e)
+{
+	char path[320];
+
+	switch (e->kind) {
+	case KSTATE_PCI_BINDING:
+		return restore_pci_binding(e);
+	case KSTATE_PCI_PRESENT:
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", e->path);
+		if (!access(path, F_OK))
+			return 0;
+		return sysfs_write("/sys/bus/pci/rescan", "1");
+	default:
+		return sysfs_write(e->path, e->value);
+	}
+}
+
 static void keeper_restore(struct kstate_entry *e, int n)
 {
 	while (n-- > 0)
-		if (sysfs_write(e[n].path, e[n].value))
+		if (restore_one(&e[n]))
 			fprintf(stderr, "# iopin: could not restore %s to '%s': %s\n",
 				e[n].path, e[n].value, strerror(errno));
 }
@@ -309,6 +380,34 @@ int kstate_write(const char *path, const char *value)
 	if (write(kstate_pipe, &rec, sizeof(rec)) != (ssize_t)sizeof(rec))
 		return -1;
 	return sysfs_write(path, value);
+}
+
+static int kstate_journal(const struct kstate_entry *rec)
+{
+	if (kstate_pipe < 0 && kstate_start())
+		return -1;
+	return write(kstate_pipe, rec, sizeof(*rec)) == (ssize_t)sizeof(*rec) ? 0 : -1;
+}
+
+int kstate_pci_binding(const char *bdf)
+{
+	struct kstate_entry rec = { .kind = KSTATE_PCI_BINDING };
+	char path[320];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
+	if (sysfs_read(path, rec.extra, sizeof(rec.extra)))
+		return -1;
+	snprintf(rec.path, sizeof(rec.path), "%s", bdf);
+	pci_driver_of(bdf, rec.value, sizeof(rec.value));
+	return kstate_journal(&rec);
+}
+
+int kstate_pci_present(const char *bdf)
+{
+	struct kstate_entry rec = { .kind = KSTATE_PCI_PRESENT };
+
+	snprintf(rec.path, sizeof(rec.path), "%s", bdf);
+	return kstate_journal(&rec);
 }
 
 void kstate_restore(void)

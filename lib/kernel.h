@@ -48,6 +48,14 @@ char *sysfs_read_choice(const char *path, char *buf, size_t len);
  * never reads a value its predecessor has not put back yet.
  */
 int kstate_write(const char *path, const char *value);
+/*
+ * Journal the driver binding of PCI device bdf (and its driver_override)
+ * before changing it: the keeper unbinds whatever holds the device then
+ * and binds the original driver again (or leaves it unbound).
+ */
+int kstate_pci_binding(const char *bdf);
+/* Journal that bdf exists before removing it: the keeper rescans if it is gone. */
+int kstate_pci_present(const char *bdf);
 /* Put everything back now and wait until it is done (normal teardown). */
 void kstate_restore(void);
 const char *kstate_lock_path(void);
