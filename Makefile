@@ -26,9 +26,11 @@ cow_TESTS := fork vmsplice pin_rw pin_ro nonanon collapse foll_force
 COLLECTIONS += devmem_revoke pci_mmap
 devmem_revoke_TESTS := map revoke
 pci_mmap_TESTS :=
+COLLECTIONS += gup_longterm
+gup_longterm_TESTS := rules
 
 TESTS := $(foreach c,$(COLLECTIONS),$(addprefix $(c)/,$($(c)_TESTS)))
-LIB_OBJS := lib/kernel.o lib/mem.o lib/pin.o lib/task.o lib/vfio.o lib/iomem.o
+LIB_OBJS := lib/kernel.o lib/mem.o lib/pin.o lib/task.o lib/vfio.o lib/iomem.o lib/xdp.o
 LIB := lib/libiopin.a
 INSTALL_PATH ?= $(CURDIR)/install
 

@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <dirent.h>
 #include <unistd.h>
@@ -70,6 +71,7 @@ bool mem_is_file(const struct mem_type *t)
 	case MEM_TMPFS_FILE:
 	case MEM_DISK_FILE:
 	case MEM_SHMEM:
+	case MEM_SECRETMEM:
 		return true;
 	default:
 		return false;
@@ -598,6 +600,13 @@ static enum mem_result open_backing(struct mem *m)
 			return fail(m, MEM_SKIP, "%s is not a tmpfs", dir);
 		m->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 		break;
+	case MEM_SECRETMEM:
+		m->fd = syscall(SYS_memfd_secret, O_CLOEXEC);
+		if (m->fd < 0 && (errno == ENOSYS || errno == EPERM))
+			return fail(m, MEM_SKIP,
+				    "no memfd_secret(): %s (needs CONFIG_SECRETMEM; before v6.5 also secretmem.enable=1)",
+				    strerror(errno));
+		break;
 	case MEM_DISK_FILE:
 		dir = find_dir("IOPIN_DISK_DIR", disk_dirs, false);
 		if (!dir)
@@ -622,7 +631,8 @@ static enum mem_result open_backing(struct mem *m)
 	return MEM_OK;
 }
 
-static enum mem_result create_file(struct mem *m)
+/* Size the object of a file type; reserve its hugetlb pages. */
+static enum mem_result size_file(struct mem *m)
 {
 	enum mem_result r;
 
@@ -635,6 +645,28 @@ static enum mem_result create_file(struct mem *m)
 	} else {
 		m->size = page_size();
 	}
+	return MEM_OK;
+}
+
+enum mem_result mem_open_backing(struct mem *m, const struct mem_type *type)
+{
+	enum mem_result r;
+
+	memset(m, 0, sizeof(*m));
+	m->type = type;
+	m->fd = -1;
+	if (type->backing == MEM_SHMEM || !mem_is_file(type))
+		return fail(m, MEM_ERR, "%s has no backing object to open", type->name);
+	r = size_file(m);
+	return r ? r : open_backing(m);
+}
+
+static enum mem_result create_file(struct mem *m)
+{
+	enum mem_result r = size_file(m);
+
+	if (r)
+		return r;
 	if (m->type->backing == MEM_SHMEM) {
 		char path[128];
 

@@ -22,6 +22,7 @@ enum mem_backing {
 	MEM_TMPFS_FILE,		/* O_TMPFILE on a tmpfs */
 	MEM_DISK_FILE,		/* unlinked file on a disk filesystem */
 	MEM_SHMEM,		/* MAP_SHARED|MAP_ANONYMOUS */
+	MEM_SECRETMEM,		/* memfd_secret(): MAP_SHARED only, never pinnable */
 };
 
 /* How a THP is mapped when the test gets it. */
@@ -97,6 +98,19 @@ struct mem_type {
 	MEM_FILE_TYPES(X, __VA_ARGS__)					\
 	MEM_HUGETLB_SIZES(X, memfd_hugetlb, MEM_MEMFD_HUGETLB, __VA_ARGS__)
 
+/*
+ * Backing objects of the long-term pin rules (gup_longterm/), to map shared
+ * or private. secretmem maps only MAP_SHARED.
+ */
+#define MEM_LONGTERM_PRIVATE_KINDS(X, ...)				\
+	X(memfd, MEM_MEMFD, 0, THP_WHOLE, __VA_ARGS__)			\
+	X(tmpfs_file, MEM_TMPFS_FILE, 0, THP_WHOLE, __VA_ARGS__)	\
+	X(disk_file, MEM_DISK_FILE, 0, THP_WHOLE, __VA_ARGS__)		\
+	X(memfd_hugetlb_2048kB, MEM_MEMFD_HUGETLB, 2048, THP_WHOLE, __VA_ARGS__)
+#define MEM_LONGTERM_KINDS(X, ...)					\
+	MEM_LONGTERM_PRIVATE_KINDS(X, __VA_ARGS__)			\
+	X(secretmem, MEM_SECRETMEM, 0, THP_WHOLE, __VA_ARGS__)
+
 #define MEM_TYPE_INIT(id, backing, kb, layout)	{ #id, backing, kb, layout }
 
 enum mem_result {
@@ -123,6 +137,13 @@ struct mem {
  */
 enum mem_result mem_create(struct mem *m, const struct mem_type *type);
 void mem_destroy(struct mem *m);
+/*
+ * Only the backing object of a file type (memfd, tmpfs/disk file, memfd
+ * hugetlb, secretmem), filled with pattern 1: m->fd and m->size set, nothing
+ * mapped. For tests that map it themselves (shared/private, R/O or R/W);
+ * what they map goes in m->map/m->map_size so that mem_destroy() unmaps it.
+ */
+enum mem_result mem_open_backing(struct mem *m, const struct mem_type *type);
 /* Unmap the range tests use (the object itself lives on in pins). */
 int mem_unmap(struct mem *m);
 /* Does any mapping of this process overlap [addr, addr+len)? */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Pin backends: io_uring fixed buffers, vmsplice, gup_test; VFIO in vfio.c.
+ * Pin backends: io_uring fixed buffers, vmsplice, gup_test; VFIO in vfio.c,
+ * AF_XDP in xdp.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,9 +18,11 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "kernel.h"
 #include "pin.h"
 #include "task.h"
 #include "vfio.h"
+#include "xdp.h"
 
 #define why_set(p, ...) snprintf((p)->why, sizeof((p)->why), __VA_ARGS__)
 
@@ -40,7 +43,7 @@ struct uring_pin {
  * as the hard one allows; a pin that still does not fit is the user's limit,
  * not a kernel failure.
  */
-static void memlock_raise(void)
+void pin_memlock_raise(void)
 {
 	struct rlimit rl;
 
@@ -50,7 +53,7 @@ static void memlock_raise(void)
 	}
 }
 
-static void memlock_limited(struct pin *p)
+void pin_memlock_limited(struct pin *p)
 {
 	struct rlimit rl = { 0 };
 
@@ -90,14 +93,14 @@ static int uring_pin(struct pin *p)
 		why_set(p, "io_uring_queue_init: %s", strerror(-ret));
 		return ret;
 	}
-	memlock_raise();
+	pin_memlock_raise();
 	ret = io_uring_register_buffers(&u->ring, &iov, 1);
 	if (ret) {
 		io_uring_queue_exit(&u->ring);
 		free(u);
 		why_set(p, "IORING_REGISTER_BUFFERS: %s", strerror(-ret));
 		if (ret == -ENOMEM && !proc_has_cap(CAP_IPC_LOCK))
-			memlock_limited(p);
+			pin_memlock_limited(p);
 		return ret;
 	}
 	u->sink = memfd_create("iopin-uring-sink", MFD_CLOEXEC);
@@ -304,7 +307,75 @@ static const struct pin_backend backends[PIN_NR] = {
 			      gup_probe, gup_pin, gup_read, gup_unpin },
 	[PIN_VFIO_RO] = { "vfio_ro", PIN_LONGTERM,
 			  vfio_probe, vfio_pin, vfio_read, vfio_unpin },
+	[PIN_XDP] = { "af_xdp", PIN_LONGTERM | PIN_WRITE,
+		      xdp_probe, xdp_pin, xdp_read, xdp_unpin },
 };
+
+/* ---- the long-term pin rules -------------------------------------------- */
+
+#define KINDS_ALL	(~0U)
+#define KIND(b)		(1U << (b))
+#define KINDS_WRITEBACK	KIND(MEM_DISK_FILE)	/* page cache with dirty tracking */
+
+enum { ANY, ONLY_SHARED, ONLY_PRIVATE };
+enum { ANY_PROT, ONLY_RO, ONLY_RW };
+
+/*
+ * First match wins. A backend matches when it has every property in
+ * props_set and none in props_clear (and is .only, if that is set).
+ */
+struct longterm_rule {
+	unsigned int kinds;
+	int mapping, prot;
+	unsigned int props_set, props_clear;
+	int only;		/* enum pin_id + 1; 0: any backend */
+	int kver_min, kver_below;	/* [min, below); 0: unbounded */
+	int err;
+	const char *tag;
+};
+
+static const struct longterm_rule longterm_rules[] = {
+	{ KIND(MEM_SECRETMEM), ANY, ANY_PROT, 0, 0, 0, 0, 0, -EFAULT,
+	  "1507f51255c9 v5.14 mm: introduce memfd_secret system call to create \"secret\" memory areas (GUP refuses secretmem)" },
+	{ KINDS_ALL, ANY, ONLY_RO, PIN_WRITE, 0, 0, 0, 0, -EFAULT,
+	  "FOLL_WRITE without FOLL_FORCE needs a writable mapping (every kernel)" },
+	{ KINDS_WRITEBACK, ANY, ANY_PROT, 0, 0, PIN_IO_URING + 1, 0, KVER(6, 5, 0), -EOPNOTSUPP,
+	  "34ed8d0dcd69 v6.5 io_uring: rsrc: delegate VMA file-backed check to GUP (before it io_uring refused every non-shmem/hugetlb file)" },
+	{ KINDS_WRITEBACK, ONLY_SHARED, ONLY_RW, PIN_WRITE, PIN_FAST, 0, 0, 0, -EFAULT,
+	  "8ac268436e6d v6.5 mm/gup: disallow FOLL_LONGTERM GUP-nonfast writing to file-backed mappings" },
+	{ KINDS_WRITEBACK, ONLY_SHARED, ONLY_RW, PIN_WRITE | PIN_FAST, 0, 0, 0, 0, -EFAULT,
+	  "a6e79df92e4a v6.5 mm/gup: disallow FOLL_LONGTERM GUP-fast writing to file-backed mappings" },
+	{ KINDS_ALL, ANY, ANY_PROT, 0, 0, 0, 0, 0, 0,
+	  "allowed: shmem, hugetlb, MAP_PRIVATE and R/O long-term pins (8ac268436e6d v6.5)" },
+};
+
+int pin_longterm_rule(enum pin_id id, enum mem_backing backing, bool shared,
+		      bool writable, const char **tag)
+{
+	unsigned int props = backends[id].props;
+	int kver = kernel_version();
+	size_t i;
+
+	for (i = 0; i < sizeof(longterm_rules) / sizeof(longterm_rules[0]); i++) {
+		const struct longterm_rule *r = &longterm_rules[i];
+
+		if (!(r->kinds & KIND(backing)) ||
+		    (r->mapping == ONLY_SHARED && !shared) ||
+		    (r->mapping == ONLY_PRIVATE && shared) ||
+		    (r->prot == ONLY_RO && writable) ||
+		    (r->prot == ONLY_RW && !writable) ||
+		    (props & r->props_set) != r->props_set ||
+		    (props & r->props_clear) ||
+		    (r->only && r->only != (int)id + 1) ||
+		    (r->kver_min && kver < r->kver_min) ||
+		    (r->kver_below && kver >= r->kver_below))
+			continue;
+		*tag = r->tag;
+		return r->err;
+	}
+	*tag = "no rule";
+	return 0;
+}
 
 const struct pin_backend *pin_backend_get(enum pin_id id)
 {

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "mem.h"
+
 enum pin_id {
 	PIN_IO_URING,		/* io_uring fixed buffer: R/W long-term */
 	PIN_VMSPLICE,		/* vmsplice into a pipe: R/O short-term GUP */
@@ -21,6 +23,7 @@ enum pin_id {
 	PIN_GUP_RW,		/* gup_test PIN_LONGTERM, R/W, GUP */
 	PIN_GUP_RW_FAST,	/* gup_test PIN_LONGTERM, R/W, GUP-fast */
 	PIN_VFIO_RO,		/* VFIO type1 MAP_DMA, device read-only: R/O long-term */
+	PIN_XDP,		/* AF_XDP umem (XDP_UMEM_REG): R/W long-term */
 	PIN_NR,
 };
 
@@ -40,6 +43,19 @@ enum pin_id {
  * first page). Tests cross them with small memory tables.
  */
 #define PIN_RO_LONGTERM_DEVICE_BACKENDS(X, arg)	\
+	X(PIN_VFIO_RO, vfio_ro, arg)
+
+/*
+ * X(id, name) for every long-term backend gup_longterm/ crosses with memory
+ * kinds: the R/W ones (FOLL_WRITE) and the R/O ones.
+ */
+#define PIN_LONGTERM_ALL_BACKENDS(X, arg)	\
+	X(PIN_IO_URING, io_uring, arg)		\
+	X(PIN_XDP, af_xdp, arg)			\
+	X(PIN_GUP_RW, gup_rw, arg)		\
+	X(PIN_GUP_RW_FAST, gup_rw_fast, arg)	\
+	X(PIN_GUP_RO, gup_ro, arg)		\
+	X(PIN_GUP_RO_FAST, gup_ro_fast, arg)	\
 	X(PIN_VFIO_RO, vfio_ro, arg)
 
 struct pin;
@@ -71,6 +87,14 @@ struct pin {
 
 const struct pin_backend *pin_backend_get(enum pin_id id);
 
+/*
+ * For backends: long-term pins of a process without CAP_IPC_LOCK are
+ * charged to RLIMIT_MEMLOCK. Raise the soft limit to the hard one before
+ * pinning; after a refusal, mark the pin limited (a SKIP naming the limit).
+ */
+void pin_memlock_raise(void);
+void pin_memlock_limited(struct pin *p);
+
 /* Usable? If not, why (for SKIP). */
 bool pin_available(enum pin_id id, char *why, size_t len);
 
@@ -79,5 +103,14 @@ int pin_range(struct pin *p, enum pin_id id, void *addr, size_t len);
 /* Read what the pin sees into buf (p->len bytes). */
 int pin_read(struct pin *p, void *buf);
 void pin_release(struct pin *p);
+
+/*
+ * The long-term pin rules, one table for every kernel (lib/pin.c): may
+ * backend id pin a mapping of backing that is shared or private, writable
+ * or read-only, on the running kernel? Returns 0 (allowed) or the -errno
+ * the kernel's rule refuses it with; *tag names the rule (its commit).
+ */
+int pin_longterm_rule(enum pin_id id, enum mem_backing backing, bool shared,
+		      bool writable, const char **tag);
 
 #endif

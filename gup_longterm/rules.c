@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Which long-term pins a kernel takes and which it refuses: every backing
+ * kind (shmem, hugetlb, a file with writeback, secretmem), mapped shared or
+ * private, writable or read-only, through every long-term pin backend. The
+ * expected answer is the kernel's rule from one lib table
+ * (pin_longterm_rule(), with the commit that made it); the errno each
+ * kernel and interface gives is printed with it. An allowed pin must see
+ * the object's data, and later writes through a writable mapping; a refused
+ * one must leave the mapping's data alone.
+ */
+#include "iopin.h"
+
+#include <sys/mman.h>
+
+FIXTURE(longterm) {
+	struct mem m;
+};
+
+FIXTURE_VARIANT(longterm) {
+	struct mem_type mem;
+	bool shared;
+	bool writable;
+	enum pin_id pin;
+};
+
+#define LT_VARIANT(id, backing, kb, layout, sh, sh_name, wr, wr_name, pin_id, pin_name) \
+	FIXTURE_VARIANT_ADD(longterm, id##_##sh_name##_##wr_name##_##pin_name) {	\
+		.mem = MEM_TYPE_INIT(id, backing, kb, layout),			\
+		.shared = sh, .writable = wr, .pin = pin_id,			\
+	};
+#define LT_BY_PIN(pin_id, pin_name, _)						\
+	MEM_LONGTERM_KINDS(LT_VARIANT, true, shared, true, writable, pin_id, pin_name) \
+	MEM_LONGTERM_KINDS(LT_VARIANT, true, shared, false, readonly, pin_id, pin_name) \
+	MEM_LONGTERM_PRIVATE_KINDS(LT_VARIANT, false, private, true, writable, pin_id, pin_name) \
+	MEM_LONGTERM_PRIVATE_KINDS(LT_VARIANT, false, private, false, readonly, pin_id, pin_name)
+
+PIN_LONGTERM_ALL_BACKENDS(LT_BY_PIN, _)
+
+FIXTURE_SETUP(longterm)
+{
+	struct mem *m = &self->m;
+	enum mem_result r;
+
+	PIN_NEEDED(variant->pin);
+	r = mem_open_backing(m, &variant->mem);
+	if (r == MEM_SKIP)
+		SKIP(return, "%s: %s", variant->mem.name, m->why);
+	ASSERT_EQ(MEM_OK, r) TH_LOG("%s: %s", variant->mem.name, m->why);
+	m->addr = mmap(NULL, m->size,
+		       PROT_READ | (variant->writable ? PROT_WRITE : 0),
+		       variant->shared ? MAP_SHARED : MAP_PRIVATE, m->fd, 0);
+	ASSERT_NE(MAP_FAILED, m->addr) TH_LOG("mmap: %s", strerror(errno));
+	m->map = m->addr;
+	m->map_size = m->size;
+}
+
+FIXTURE_TEARDOWN(longterm)
+{
+	mem_destroy(&self->m);
+}
+
+IOPIN_TEST(longterm, pin_is_taken_or_refused_as_the_kernel_rule_says,
+	   .guard = "8ac268436e6d v6.5 mm/gup: disallow FOLL_LONGTERM GUP-nonfast writing to file-backed mappings")
+{
+	struct mem *m = &self->m;
+	const char *rule;
+	int want = pin_longterm_rule(variant->pin, variant->mem.backing,
+				     variant->shared, variant->writable, &rule);
+	struct pin p;
+	int got = pin_range(&p, variant->pin, m->addr, m->size);
+
+	if (got && p.limited)
+		SKIP(return, "%s", p.why);
+	ksft_print_msg("%s %s %s via %s: %s (rule: %s: %s)\n", variant->mem.name,
+		       variant->shared ? "MAP_SHARED" : "MAP_PRIVATE",
+		       variant->writable ? "R/W" : "R/O",
+		       pin_backend_get(variant->pin)->name,
+		       got ? strerrorname_np(-got) : "pinned",
+		       want ? strerrorname_np(-want) : "pinned", rule);
+	ASSERT_EQ(want, got) TH_LOG("%s", got ? p.why : "the pin was taken");
+	if (got) {
+		EXPECT_PATTERN(m->addr, m->size, 1, "mapping after the refused pin");
+		return;
+	}
+	EXPECT_PIN_SEES(&p, 1, "pin of the object's data");
+	if (variant->writable) {
+		pattern_fill(m->addr, m->size, 2);
+		EXPECT_PIN_SEES(&p, 2, "pin after the process wrote");
+	}
+	pin_release(&p);
+}
+
+IOPIN_MAIN

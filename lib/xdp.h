@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * AF_XDP pin backend: registering a range as an XDP umem (XDP_UMEM_REG)
+ * pins it FOLL_WRITE|FOLL_LONGTERM. What the pin sees is read through the
+ * pinned pages themselves: each page of the umem is transmitted as one
+ * frame on a veth pair in a network namespace of its own (copy mode: the
+ * kernel builds the frame from its mapping of the umem pages) and received
+ * on the peer with a packet socket. The namespace, and with it the veth
+ * pair, goes away with the last socket: no global state is changed.
+ */
+#ifndef IOPIN_XDP_H
+#define IOPIN_XDP_H
+
+#include <stddef.h>
+
+struct pin;
+
+/* Frame (= chunk) size: one page; the read window is the first pages. */
+#define XDP_FRAME_SIZE		4096
+#define XDP_READ_WINDOW		(2UL << 20)
+
+int xdp_probe(char *why, size_t len);
+/* Register [p->addr, p->addr + p->len) as umem; p->len becomes the window. */
+int xdp_pin(struct pin *p);
+int xdp_read(struct pin *p, void *buf);
+void xdp_unpin(struct pin *p);
+
+#endif
