@@ -57,7 +57,7 @@ install: all
 	mkdir -p $(INSTALL_PATH)
 	cp run_tests.sh tests.list $(INSTALL_PATH)/
 	cp -r expectations $(INSTALL_PATH)/
-	mkdir -p $(INSTALL_PATH)/lib && cp lib/iopin-hold $(INSTALL_PATH)/lib/
+	mkdir -p $(INSTALL_PATH)/lib && cp lib/iopin-hold lib/report.awk $(INSTALL_PATH)/lib/
 	for t in $(TESTS); do mkdir -p $(INSTALL_PATH)/$$(dirname $$t); cp $$t $(INSTALL_PATH)/$$t; done
 
 check: all

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -195,6 +196,30 @@ static bool iopin_unmet(const struct iopin_test_info *info, char *why,
 	return iomem_unmet(info->needs, why, len);
 }
 
+/* "root,devmem,...": the names of a test's needs, for reports. */
+static const char *iopin_needs_names(unsigned int needs, char *buf, size_t len)
+{
+	static const struct { unsigned int bit; const char *name; } names[] = {
+		{ NEEDS_ROOT, "root" },
+		{ NEEDS_DEVMEM, "devmem" },
+		{ NEEDS_IOMEM_STRICT, "io_strict_devmem" },
+		{ NEEDS_PCI_DEVICE, "pci_device" },
+		{ NEEDS_DESTRUCTIVE, "destructive" },
+	};
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]) && used < len; i++)
+		if (needs & names[i].bit) {
+			used += snprintf(buf + used, len - used, "%s%s",
+					 used ? "," : "", names[i].name);
+			needs &= ~names[i].bit;
+		}
+	if (needs && used < len)
+		snprintf(buf + used, len - used, "%s0x%x", used ? "," : "", needs);
+	return buf;
+}
+
 /* Wait until no keeper of an earlier test still restores global state. */
 static void iopin_wait_state_restored(void)
 {
@@ -211,22 +236,33 @@ static void iopin_run(struct __test_metadata *t,
 		      struct __fixture_variant_metadata *v)
 {
 	const struct iopin_test_info *info = iopin_info_of(t);
+	struct timespec start, end;
 	char report[2048];
 	struct health h;
 	int i;
 
 	iopin_wait_state_restored();
+	/* What it guards and needs, also when it cannot run here. */
+	if (info) {
+		ksft_print_msg("guards: %s\n", info->guard);
+		if (info->needs)
+			ksft_print_msg("needs: %s\n",
+				       iopin_needs_names(info->needs, report, sizeof(report)));
+	}
 	if (info && iopin_unmet(info, t->results->reason,
 				sizeof(t->results->reason))) {
 		t->exit_code = KSFT_SKIP;
 		return;
 	}
-	if (info)
-		ksft_print_msg("guards: %s\n", info->guard);
 	health_begin(&h);
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (i = 0; i < iopin_nr_wrapped; i++)
 		if (iopin_wrapped[i].t == t)
 			iopin_wrapped[i].fn(t, v);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	ksft_print_msg("time: %lld ms\n",
+		       (long long)(end.tv_sec - start.tv_sec) * 1000 +
+		       (end.tv_nsec - start.tv_nsec) / 1000000);
 	if (health_end(&h, report, sizeof(report))) {
 		ksft_print_msg("kernel unhealthy after %s:\n%s", t->name, report);
 		t->exit_code = KSFT_FAIL;
