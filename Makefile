@@ -21,16 +21,17 @@ CPPFLAGS += -Ilib -isystem $(KSFT)/selftests
 LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -luring -lpci -lnuma) -pthread
 
 # Collections (directories) and their binaries, in run order.
-COLLECTIONS := cow
+COLLECTIONS := cow ptrace_access
 cow_TESTS := fork vmsplice pin_rw pin_ro nonanon collapse foll_force
 COLLECTIONS += devmem_revoke pci_mmap
 devmem_revoke_TESTS := map revoke
 pci_mmap_TESTS :=
 COLLECTIONS += gup_longterm
 gup_longterm_TESTS := rules
+ptrace_access_TESTS := normal force_override shmem_race
 
 TESTS := $(foreach c,$(COLLECTIONS),$(addprefix $(c)/,$($(c)_TESTS)))
-LIB_OBJS := lib/kernel.o lib/mem.o lib/pin.o lib/task.o lib/vfio.o lib/iomem.o lib/xdp.o
+LIB_OBJS := lib/kernel.o lib/mem.o lib/pin.o lib/task.o lib/vfio.o lib/iomem.o lib/trace.o lib/xdp.o
 LIB := lib/libiopin.a
 INSTALL_PATH ?= $(CURDIR)/install
 

@@ -132,6 +132,26 @@ if [ $native_only = 0 ] && [ -x vm/run-vm.sh ]; then
 	fi
 fi
 
+# ptrace_access under every proc_mem.force_override mode: one VM boot per
+# mode; the tests must see the mode on the command line and pass.
+if [ $native_only = 0 ] && [ -x vm/run-vm.sh ]; then
+	for mode in always ptrace never; do
+		step "ptrace_access in QEMU on debian-6.12, proc_mem.force_override=$mode"
+		start=$(date +%s)
+		IOPIN_VM_APPEND="proc_mem.force_override=$mode" \
+			./run_tests.sh --vm debian-6.12 -c ptrace_access > "$out/force-$mode.ktap" 2>&1
+		rc=$?
+		echo "force_override=$mode: exit $rc in $(( $(date +%s) - start )) s; $(grep '^# Totals' "$out/force-$mode.ktap")"
+		if [ $rc != 0 ] || grep -qE '^ *not ok' "$out/force-$mode.ktap" ||
+		   ! grep -q "proc_mem.force_override=$mode: kernel command line" "$out/force-$mode.ktap"; then
+			grep -E '^ *not ok|^# iopin-vm|^ *# .*force_override' "$out/force-$mode.ktap" | head -30
+			bad "ptrace_access with proc_mem.force_override=$mode (exit $rc)"
+		else
+			ok "ptrace_access with proc_mem.force_override=$mode"
+		fi
+	done
+fi
+
 # Tests run over all suite runs (native and VM), as one plain line.
 sum_pass=0 sum_fail=0 sum_skip=0
 for k in "$out"/native.ktap "$out"/debian-*.ktap; do

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Short wrappers for ptrace_access tests (include after iopin.h).
+ */
+#ifndef PTRACE_ACCESS_H
+#define PTRACE_ACCESS_H
+
+#include "iopin.h"
+#include "trace.h"
+
+#include <sys/mman.h>
+
+/* The call failed with errno want (self-test switch: inverted). */
+#define EXPECT_ERRNO(ret, err, want, what) do {				\
+	char _why[160];							\
+	ASSERT_TRUE(errno_check(ret, err, want, _why, sizeof(_why)))	\
+		TH_LOG("%s: %s", what, _why);				\
+} while (0)
+
+/* The call transferred want bytes (self-test switch: inverted). */
+#define EXPECT_COUNT(ret, err, want, what) do {				\
+	char _why[160];							\
+	ASSERT_TRUE(count_check(ret, err, want, _why, sizeof(_why)))	\
+		TH_LOG("%s: %s", what, _why);				\
+} while (0)
+
+#define EXPECT_BYTES(got, want, len, what) do {				\
+	char _why[192];							\
+	ASSERT_TRUE(bytes_check(got, want, len, _why, sizeof(_why)))	\
+		TH_LOG("%s: %s", what, _why);				\
+} while (0)
+
+/* Start tracee t; check it holds [addr, +len) with the permissions perms. */
+#define TRACEE_START(t, perms) do {					\
+	char _p[5] = "";						\
+	ASSERT_EQ(0, tracee_start(t)) TH_LOG("tracee did not start");	\
+	ASSERT_TRUE(maps_perms((t)->c.pid, (t)->addr, _p))		\
+		TH_LOG("tracee has no mapping at %p", (t)->addr);	\
+	ASSERT_STREQ(perms, _p) TH_LOG("tracee's mapping permissions");	\
+} while (0)
+
+/* Attach to the tracee and check it is in a ptrace stop. */
+#define TRACE_ATTACH(t) do {						\
+	ASSERT_EQ(0, trace_attach((t)->c.pid))				\
+		TH_LOG("ptrace attach: %s", strerror(errno));		\
+	ASSERT_TRUE(trace_is_stopped((t)->c.pid))			\
+		TH_LOG("tracee is not in a ptrace stop");		\
+} while (0)
+
+#define TRACE_DETACH(t) do {						\
+	ASSERT_EQ(0, trace_detach((t)->c.pid))				\
+		TH_LOG("ptrace detach: %s", strerror(errno));		\
+} while (0)
+
+/* The tracee checked what it sees and was happy. */
+#define EXPECT_TRACEE_OK(t, what) do {					\
+	int _rc = tracee_finish(t);					\
+	ASSERT_EQ(CHILD_OK, _rc) TH_LOG("%s: tracee exit %d", what, _rc); \
+} while (0)
+
+/*
+ * What a write to the tracee's private copy must never reach is unchanged:
+ * the file or zeropage behind it, or for anon memory the copy this process
+ * (the tracee's parent, sharing the pages since fork) still maps.
+ */
+#define EXPECT_ORIGINAL_UNCHANGED(m, what) do {				\
+	if (mem_is_file((m)->type) || mem_is_zero((m)->type)) {		\
+		EXPECT_BACKING_UNCHANGED(m, what);			\
+	} else {							\
+		EXPECT_PATTERN((m)->addr, (m)->size, 1, what);		\
+	}								\
+} while (0)
+
+/* SKIP when /proc/PID/mem by this opener does not force in this mode. */
+#define PROC_MEM_FORCE_NEEDED(route, tracer) do {			\
+	char _how[192];							\
+	enum proc_mem_force _f = proc_mem_force_mode(_how, sizeof(_how)); \
+	if (((route) == ROUTE_PROC_PID_MEM ||				\
+	     (route) == ROUTE_PROC_SELF_MEM) &&				\
+	    !proc_mem_forces(_f, tracer))				\
+		SKIP(return, "proc_mem.force_override=%s (%s): /proc/PID/mem does not force here; ptrace_access/force_override tests this mode", \
+		     proc_mem_force_name(_f), _how);			\
+} while (0)
+
+#endif
