@@ -35,6 +35,9 @@
  *   -o ORDER  page_reporting_order during the runs (restored afterwards)
  *   -c MB     just before fork(), fault in and free MB MiB of anonymous
  *             memory (recycles freed pages into the fork's page tables)
+ *   -x N      just before fork(), fork N children that exit at once and
+ *             reap them (their page tables are freed right before ours
+ *             are allocated)
  *   -q        print only the runs that saw bad data, and the summary
  * Exit: 0 every run good, 3 some run saw bad data, 1 error.
  *
@@ -94,6 +97,7 @@ struct opts {
 	unsigned long kb;
 	bool keep, quiet, split;
 	long delay, gap, churn_mb;
+	int exits;
 };
 
 /* ---- sysfs ---------------------------------------------------------------- */
@@ -441,6 +445,24 @@ static void churn(long churn_mb)
 	munmap(p, len);
 }
 
+/*
+ * Fork @n children that exit at once, and reap them: their page tables
+ * (PGD, PUD, ...) go back to the page allocator just before our fork().
+ */
+static void spawn_exits(int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		pid_t pid = fork();
+
+		if (!pid)
+			_exit(0);
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+	}
+}
+
 static void *map_huge(size_t len, uintptr_t at)
 {
 	return mmap((void *)at, len, PROT_READ | PROT_WRITE,
@@ -485,6 +507,7 @@ static int pair_run(const struct opts *o, int run)
 	if (pipe2(res, O_CLOEXEC))
 		return -1;
 	churn(o->churn_mb);
+	spawn_exits(o->exits);
 	pid = fork();
 	if (pid < 0)
 		return -1;
@@ -543,6 +566,7 @@ static int one_run(const struct opts *o, int run)
 	if (pipe2(go, O_CLOEXEC) || pipe2(res, O_CLOEXEC))
 		return -1;
 	churn(o->churn_mb);
+	spawn_exits(o->exits);
 	pid = fork();
 	if (pid < 0)
 		return -1;
@@ -594,7 +618,7 @@ out:
 static void usage(const char *me)
 {
 	fprintf(stderr,
-		"usage: %s [-n runs] [-s kB] [-m cow|nocow|nofork|pair] [-a same|split] [-k] [-p pages] [-d ms] [-g ms] [-o order] [-c MB] [-q]\n",
+		"usage: %s [-n runs] [-s kB] [-m cow|nocow|nofork|pair] [-a same|split] [-k] [-p pages] [-d ms] [-g ms] [-o order] [-c MB] [-x N] [-q]\n",
 		me);
 	exit(2);
 }
@@ -609,7 +633,7 @@ int main(int argc, char **argv)
 	int opt, i, hits = 0, done = 0, errs = 0, lock_fd;
 	char val[32], cur[32];
 
-	while ((opt = getopt(argc, argv, "n:s:m:a:kp:d:g:o:c:q")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:m:a:kp:d:g:o:c:x:q")) != -1) {
 		switch (opt) {
 		case 'n': o.runs = atoi(optarg); break;
 		case 's': o.kb = strtoul(optarg, NULL, 10); break;
@@ -631,6 +655,7 @@ int main(int argc, char **argv)
 		case 'g': o.gap = atol(optarg); break;
 		case 'o': o.order = atoi(optarg); break;
 		case 'c': o.churn_mb = atol(optarg); break;
+		case 'x': o.exits = atoi(optarg); break;
 		case 'q': o.quiet = true; break;
 		default: usage(argv[0]);
 		}
@@ -672,11 +697,11 @@ int main(int argc, char **argv)
 		}
 	}
 	read_str(PR_ORDER, cur, sizeof(cur));
-	printf("# %lukB pages, mode %s%s, pool %s (+%d), delay %ld ms, gap %ld ms, churn %ld MiB, page_reporting_order %s, nr_hugepages was %ld\n",
+	printf("# %lukB pages, mode %s%s, pool %s (+%d), delay %ld ms, gap %ld ms, churn %ld MiB, exits %d, page_reporting_order %s, nr_hugepages was %ld\n",
 	       o.kb, mode_names[o.mode],
 	       o.mode == MODE_PAIR ? (o.split ? " split" : " same") : "",
 	       o.keep ? "held" : "per run", o.pages, o.delay, o.gap,
-	       o.churn_mb, cur, read_long(nr_path));
+	       o.churn_mb, o.exits, cur, read_long(nr_path));
 	if (o.keep && pool_add(&o)) {
 		printf("# could not get the pool\n");
 		restore_all();
