@@ -12,6 +12,7 @@
 set -uo pipefail
 
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ORIG_ARGS=("$@")	# to start over on TCG (see KVM_BOOT_LIMIT)
 TOP_DIR=${VM_DIR%/*}
 # shellcheck source=vm/lib/common.sh
 . "$VM_DIR/lib/common.sh"
@@ -27,6 +28,7 @@ readonly SWAP_BDF=0000:00:06.0 SCRATCH_BDF=0000:00:07.0
 readonly SWAP_MB=256 SCRATCH_MB=256 IVSHMEM_SIZE=1M
 readonly IVSHMEM_PATTERN=le32-index-xor-a5a5a5a5
 readonly CONSOLE_TAIL=40
+readonly KVM_BOOT_LIMIT=30	# s; a KVM guest needs ~2 to reach /init
 
 usage() {
 	cat <<USAGE
@@ -203,7 +205,7 @@ probe_kvm() {
 	local cache fw out rc
 
 	if [[ -n ${IOPIN_VM_ACCEL:-} ]]; then
-		ACCEL=$IOPIN_VM_ACCEL ACCEL_NOTE="forced by IOPIN_VM_ACCEL"
+		ACCEL=$IOPIN_VM_ACCEL ACCEL_NOTE=${IOPIN_VM_ACCEL_NOTE:-"forced by IOPIN_VM_ACCEL"}
 		return
 	fi
 	ACCEL=tcg
@@ -215,6 +217,7 @@ probe_kvm() {
 		return
 	fi
 	cache=$IOPIN_CACHE/kvm-probe.$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)-$(file_stamp "$(command -v qemu-system-x86_64)")
+	KVM_PROBE_CACHE=$cache
 	if [[ ! -s $cache ]]; then
 		rm -f "$IOPIN_CACHE"/kvm-probe.*
 		# 64 KiB firmware; the reset vector (last 16 bytes) holds
@@ -404,6 +407,15 @@ while :; do
 		TIMED_OUT=boot
 		break
 	fi
+	# KVM can pass the probe and still not run a real guest (seen on
+	# this kind of paravirtual host: no console output at all). A KVM
+	# guest reaches /init in a few seconds: past KVM_BOOT_LIMIT, start
+	# over on TCG, unless KVM was asked for by name.
+	if [[ $ACCEL == kvm && ${IOPIN_VM_ACCEL:-} != kvm ]] &&
+		((!INIT_SEEN && SECONDS >= KVM_BOOT_LIMIT)); then
+		TIMED_OUT=kvm
+		break
+	fi
 	# The bzImage decompressor halts (and never reboots) on a corrupt
 	# payload: no need to wait for the boot timeout.
 	if ((!INIT_SEEN)) && grep -qs -- "-- System halted" "$RUN_DIR/console.log"; then
@@ -440,6 +452,18 @@ untestable() {
 if [[ -n $GUEST_RC ]]; then
 	echo "# iopin-vm: run_tests.sh exit code $GUEST_RC, $(elapsed "$T0") s after boot"
 	exit "$GUEST_RC"
+fi
+
+if [[ $TIMED_OUT == kvm ]]; then
+	# Remembered until the host reboots (the probe cache is per boot).
+	[[ -n ${KVM_PROBE_CACHE:-} ]] &&
+		echo "guest did not reach /init within ${KVM_BOOT_LIMIT} s" >"$KVM_PROBE_CACHE"
+	echo "# iopin-vm: kvm guest did not reach /init within ${KVM_BOOT_LIMIT} s: starting over with tcg"
+	msg "kvm passed its probe but the guest did not reach /init in ${KVM_BOOT_LIMIT} s: retrying with tcg"
+	cleanup
+	trap - EXIT
+	IOPIN_VM_ACCEL=tcg IOPIN_VM_ACCEL_NOTE="kvm guest hung before /init" \
+		exec "$0" "${ORIG_ARGS[@]}"
 fi
 
 case $TIMED_OUT in
