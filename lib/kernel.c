@@ -12,6 +12,7 @@
 #include <linux/magic.h>
 #include <sys/file.h>
 #include <sys/statfs.h>
+#include <sys/swap.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -186,6 +187,7 @@ enum kstate_kind {
 	KSTATE_KNOB,		/* path = sysfs/procfs file, value = original */
 	KSTATE_PCI_BINDING,	/* path = BDF, value = driver ("": none), extra = driver_override */
 	KSTATE_PCI_PRESENT,	/* path = BDF: rescan the bus if it is gone */
+	KSTATE_SWAPFILE,	/* path = our swap file: swapoff and unlink it */
 };
 
 struct kstate_entry {
@@ -264,6 +266,10 @@ static int restore_one(const struct kstate_entry *e)
 		if (!access(path, F_OK))
 			return 0;
 		return sysfs_write("/sys/bus/pci/rescan", "1");
+	case KSTATE_SWAPFILE:
+		if (swapoff(e->path) && errno != EINVAL)
+			return -1;
+		return unlink(e->path);
 	default:
 		return sysfs_write(e->path, e->value);
 	}
@@ -407,6 +413,14 @@ int kstate_pci_present(const char *bdf)
 	struct kstate_entry rec = { .kind = KSTATE_PCI_PRESENT };
 
 	snprintf(rec.path, sizeof(rec.path), "%s", bdf);
+	return kstate_journal(&rec);
+}
+
+int kstate_swapfile(const char *path)
+{
+	struct kstate_entry rec = { .kind = KSTATE_SWAPFILE };
+
+	snprintf(rec.path, sizeof(rec.path), "%s", path);
 	return kstate_journal(&rec);
 }
 

@@ -56,6 +56,11 @@ int kstate_write(const char *path, const char *value);
 int kstate_pci_binding(const char *bdf);
 /* Journal that bdf exists before removing it: the keeper rescans if it is gone. */
 int kstate_pci_present(const char *bdf);
+/*
+ * Journal a swap file this process creates and is about to swapon(): the
+ * keeper swaps it off and unlinks it.
+ */
+int kstate_swapfile(const char *path);
 /* Put everything back now and wait until it is done (normal teardown). */
 void kstate_restore(void);
 const char *kstate_lock_path(void);

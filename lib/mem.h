@@ -23,6 +23,8 @@ enum mem_backing {
 	MEM_DISK_FILE,		/* unlinked file on a disk filesystem */
 	MEM_SHMEM,		/* MAP_SHARED|MAP_ANONYMOUS */
 	MEM_SECRETMEM,		/* memfd_secret(): MAP_SHARED only, never pinnable */
+	MEM_ANON_SWAPPED,	/* MEM_ANON paged out to swap */
+	MEM_THP_SWAPPED,	/* MEM_THP of .kb and .layout paged out to swap */
 };
 
 /* How a THP is mapped when the test gets it. */
@@ -62,6 +64,18 @@ struct mem_type {
 	X(prefix##_1048576kB, backing, 1048576, THP_WHOLE, __VA_ARGS__)
 
 /*
+ * Private anonymous memory paged out (MADV_PAGEOUT; every page's pagemap
+ * entry shows a swap entry when the test starts): a base page, a PMD THP,
+ * a PTE-mapped THP and a single PTE of a THP. Needs active swap: the VM's
+ * disk, else a swap file (root) journaled through kstate.
+ */
+#define MEM_SWAPPED_TYPES(X, ...)					\
+	X(anon_swapped, MEM_ANON_SWAPPED, 0, THP_WHOLE, __VA_ARGS__)	\
+	X(thp_2048kB_swapped, MEM_THP_SWAPPED, 2048, THP_WHOLE, __VA_ARGS__) \
+	X(thp_2048kB_pte_mapped_swapped, MEM_THP_SWAPPED, 2048, THP_PTE_MAPPED, __VA_ARGS__) \
+	X(thp_2048kB_single_pte_swapped, MEM_THP_SWAPPED, 2048, THP_SINGLE_PTE, __VA_ARGS__)
+
+/*
  * Private anonymous memory: what COW of anon pages is about.
  * X(id, backing, kb, layout, ...): the trailing arguments are passed on,
  * so a test can cross this axis with its own.
@@ -73,7 +87,8 @@ struct mem_type {
 	MEM_THP_SIZES(X, _single_pte, THP_SINGLE_PTE, __VA_ARGS__)	\
 	MEM_THP_SIZES(X, _mremapped, THP_MREMAPPED, __VA_ARGS__)	\
 	MEM_THP_SIZES(X, _partial_shared, THP_PARTIAL_SHARED, __VA_ARGS__) \
-	MEM_HUGETLB_SIZES(X, hugetlb, MEM_HUGETLB, __VA_ARGS__)
+	MEM_HUGETLB_SIZES(X, hugetlb, MEM_HUGETLB, __VA_ARGS__)	\
+	MEM_SWAPPED_TYPES(X, __VA_ARGS__)
 
 /*
  * One of each kind of private anon memory: base page, PMD THP, hugetlb.
@@ -174,6 +189,13 @@ char *mem_map_backing_view(struct mem *m, size_t *len, uint8_t *seed);
  */
 enum mem_result hugetlb_reserve(unsigned long kb, long needed, char *why,
 				size_t len);
+
+/*
+ * Make sure swap with at least kb free is active: the machine's, or a swap
+ * file on a disk filesystem, created, enabled and journaled (kstate: swapped
+ * off and removed when this process's journal is restored).
+ */
+enum mem_result swap_ensure(unsigned long kb, char *why, size_t len);
 
 bool mem_is_file(const struct mem_type *t);
 bool mem_is_hugetlb(const struct mem_type *t);
