@@ -112,8 +112,11 @@ IOPIN_TEST(busy_bar, mmap_is_refused,
 	   .guard = "90a545e98126 v4.5 restrict /dev/mem to idle io memory ranges (procfs: dc217d2c5a7e v5.12)",
 	   .needs = NEEDS_PCI_DEVICE | NEEDS_IOMEM_STRICT)
 {
-	ksft_print_msg("%s BAR%d claimed by %s; %s must fail with %s\n", self->d.bdf,
-		       self->bar, self->d.driver, variant->route.name,
+	char owner[128] = "";
+
+	iomem_claimed(self->d.bdf, self->d.bar[self->bar].addr, owner, sizeof(owner));
+	ksft_print_msg("%s BAR%d claimed by %s (/proc/iomem: %s); %s must fail with %s\n",
+		       self->d.bdf, self->bar, self->d.driver, owner, variant->route.name,
 		       strerror(variant->route.busy_errno));
 	EXPECT_MAP_ERRNO(variant->route.busy_errno, &variant->route, &self->d, self->bar,
 			 0, page_size(), MAP_SHARED);

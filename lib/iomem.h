@@ -94,6 +94,26 @@ int iomem_bind(struct iomem_dev *d, const char *driver, char *why, size_t len);
 int iomem_remove(struct iomem_dev *d, char *why, size_t len);
 int iomem_rescan(char *why, size_t len);
 
+/*
+ * The same for any device by its sysfs dir (/sys/bus/<bus>/devices/<name>):
+ * unbind, or bind through the driver's bind file. Journaled.
+ */
+int iomem_sysfs_unbind(const char *dev, char *why, size_t len);
+int iomem_sysfs_bind(const char *dev, const char *driver, char *why, size_t len);
+
+/* ---- RAM-backed iomem: legacy persistent memory (memmap=nn!ss) -------------- */
+
+#define IOMEM_PMEM_LEGACY	"Persistent Memory (legacy)"
+
+struct iomem_pmem {
+	uint64_t start, size;	/* the range in /proc/iomem */
+	char ns[160];		/* its namespace: /sys/bus/nd/devices/namespaceX.Y */
+	char driver[64];	/* the driver that claims it when enabled (nd_pmem) */
+};
+
+/* Only in the VM: its fake pmem range and namespace; false with why. */
+bool iomem_pmem_find(struct iomem_pmem *p, char *why, size_t len);
+
 /* ---- routes --------------------------------------------------------------- */
 
 enum iomem_route_id {

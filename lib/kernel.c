@@ -185,7 +185,8 @@ char *sysfs_read_choice(const char *path, char *buf, size_t len)
 
 enum kstate_kind {
 	KSTATE_KNOB,		/* path = sysfs/procfs file, value = original */
-	KSTATE_PCI_BINDING,	/* path = BDF, value = driver ("": none), extra = driver_override */
+	KSTATE_BINDING,		/* path = device dir in /sys/bus/X/devices, value = driver
+				   ("": none), extra = driver_override ("": no such file) */
 	KSTATE_PCI_PRESENT,	/* path = BDF: rescan the bus if it is gone */
 	KSTATE_SWAPFILE,	/* path = our swap file: swapoff and unlink it */
 };
@@ -208,13 +209,13 @@ const char *kstate_lock_path(void)
 	return p && *p ? p : "/run/iopin-state.lock";
 }
 
-/* Name of the driver bound to PCI device bdf into buf ("" when unbound). */
-static char *pci_driver_of(const char *bdf, char *buf, size_t len)
+/* Name of the driver bound to the device at sysfs dir dev into buf ("" when unbound). */
+static char *driver_of(const char *dev, char *buf, size_t len)
 {
 	char link[300], target[512];
 	ssize_t n;
 
-	snprintf(link, sizeof(link), "/sys/bus/pci/devices/%s/driver", bdf);
+	snprintf(link, sizeof(link), "%s/driver", dev);
 	n = readlink(link, target, sizeof(target) - 1);
 	buf[0] = '\0';
 	if (n > 0) {
@@ -230,27 +231,47 @@ static char *pci_driver_of(const char *bdf, char *buf, size_t len)
 	return buf;
 }
 
-/* Put the binding of a PCI device back: unbind whatever holds it, bind the original. */
-static int restore_pci_binding(const struct kstate_entry *e)
+/*
+ * Put the binding of a device back: unbind whatever holds it, bind the
+ * original driver (driver_override + drivers_probe where the bus has it,
+ * else the driver's bind file), restore driver_override.
+ */
+static int restore_binding(const struct kstate_entry *e)
 {
-	char path[320], cur[64];
+	char path[1024], bus[300], cur[64], *devs;
+	const char *name = strrchr(e->path, '/') + 1;
+	bool override;
 	int rc = 0;
 
-	pci_driver_of(e->path, cur, sizeof(cur));
+	snprintf(bus, sizeof(bus), "%s", e->path);
+	devs = strstr(bus, "/devices/");
+	if (!devs)
+		return -1;
+	*devs = '\0';
+	snprintf(path, sizeof(path), "%s/driver_override", e->path);
+	override = !access(path, F_OK);
+	driver_of(e->path, cur, sizeof(cur));
 	if (strcmp(cur, e->value)) {
 		if (cur[0]) {
-			snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", e->path);
-			rc |= sysfs_write(path, e->path);
+			snprintf(path, sizeof(path), "%s/driver/unbind", e->path);
+			rc |= sysfs_write(path, name);
 		}
-		if (e->value[0]) {
-			snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", e->path);
+		if (e->value[0] && override) {
+			snprintf(path, sizeof(path), "%s/driver_override", e->path);
 			rc |= sysfs_write(path, e->value);
-			rc |= sysfs_write("/sys/bus/pci/drivers_probe", e->path);
+			snprintf(path, sizeof(path), "%s/drivers_probe", bus);
+			rc |= sysfs_write(path, name);
+		} else if (e->value[0]) {
+			snprintf(path, sizeof(path), "%s/drivers/%s/bind", bus, e->value);
+			rc |= sysfs_write(path, name);
 		}
 	}
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", e->path);
-	/* "(null)" is how sysfs shows no override; a lone newline clears it. */
-	rc |= sysfs_write(path, strcmp(e->extra, "(null)") ? e->extra : "\n");
+	if (override) {
+		snprintf(path, sizeof(path), "%s/driver_override", e->path);
+		/* "(null)" is how sysfs shows no override; a lone newline clears it. */
+		rc |= sysfs_write(path, strcmp(e->extra, "(null)") && e->extra[0] ?
+				  e->extra : "\n");
+	}
 	return rc;
 }
 
@@ -259,8 +280,8 @@ static int restore_one(const struct kstate_entry *e)
 	char path[320];
 
 	switch (e->kind) {
-	case KSTATE_PCI_BINDING:
-		return restore_pci_binding(e);
+	case KSTATE_BINDING:
+		return restore_binding(e);
 	case KSTATE_PCI_PRESENT:
 		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", e->path);
 		if (!access(path, F_OK))
@@ -395,17 +416,27 @@ static int kstate_journal(const struct kstate_entry *rec)
 	return write(kstate_pipe, rec, sizeof(*rec)) == (ssize_t)sizeof(*rec) ? 0 : -1;
 }
 
-int kstate_pci_binding(const char *bdf)
+int kstate_binding(const char *dev)
 {
-	struct kstate_entry rec = { .kind = KSTATE_PCI_BINDING };
+	struct kstate_entry rec = { .kind = KSTATE_BINDING };
 	char path[320];
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
-	if (sysfs_read(path, rec.extra, sizeof(rec.extra)))
+	if (!strstr(dev, "/devices/") || access(dev, F_OK))
 		return -1;
-	snprintf(rec.path, sizeof(rec.path), "%s", bdf);
-	pci_driver_of(bdf, rec.value, sizeof(rec.value));
+	snprintf(path, sizeof(path), "%s/driver_override", dev);
+	if (!access(path, F_OK) && sysfs_read(path, rec.extra, sizeof(rec.extra)))
+		return -1;
+	snprintf(rec.path, sizeof(rec.path), "%s", dev);
+	driver_of(dev, rec.value, sizeof(rec.value));
 	return kstate_journal(&rec);
+}
+
+int kstate_pci_binding(const char *bdf)
+{
+	char dev[300];
+
+	snprintf(dev, sizeof(dev), "/sys/bus/pci/devices/%s", bdf);
+	return kstate_binding(dev);
 }
 
 int kstate_pci_present(const char *bdf)

@@ -54,6 +54,8 @@ int kstate_write(const char *path, const char *value);
  * and binds the original driver again (or leaves it unbound).
  */
 int kstate_pci_binding(const char *bdf);
+/* The same for any device, by its dir: /sys/bus/<bus>/devices/<name>. */
+int kstate_binding(const char *dev);
 /* Journal that bdf exists before removing it: the keeper rescans if it is gone. */
 int kstate_pci_present(const char *bdf);
 /*

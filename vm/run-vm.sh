@@ -302,7 +302,8 @@ if [[ $ACCEL == kvm ]]; then
 	cpu=host
 fi
 half=$((MEM_MB / 2))
-append="console=ttyS0 intel_iommu=on panic=-1 quiet loglevel=6 ${IOPIN_VM_APPEND:-}"
+# memmap=32M!1536M: fake legacy persistent memory for devmem_revoke/pmem.
+append="console=ttyS0 intel_iommu=on panic=-1 quiet loglevel=6 memmap=32M!0x60000000 ${IOPIN_VM_APPEND:-}"
 # The bzImage decompressor only talks to a serial port named by earlyprintk;
 # with it a corrupt image shows "-- System halted" instead of a silent hang.
 [[ $K_BOOT_MODE == bzimage ]] && append="earlyprintk=ttyS0 $append"
