@@ -12,7 +12,8 @@ set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TIMEOUT=${IOPIN_TIMEOUT:-900}
-LOGDIR=${IOPIN_LOGDIR:-${TMPDIR:-/tmp}/iopin-logs-$(id -un)}
+# Empty: -s makes a fresh directory with mktemp -d (never a predictable name).
+LOGDIR=${IOPIN_LOGDIR:-}
 STATE_LOCK=${IOPIN_STATE_LOCK:-/run/iopin-state.lock}
 
 usage() {
@@ -23,7 +24,11 @@ Usage: $0 [options]
   -t, --test NAME         run NAME: COLLECTION/BINARY or COLLECTION/BINARY:FIXTURE.VARIANT.TEST
                           (repeatable)
   -c, --collection DIR    run every binary of collection DIR, e.g. cow (repeatable)
-  -s, --summary           print only one result line per binary; full output in $LOGDIR
+  -s, --summary           print only one result line per binary; full output in a new
+                          directory (mktemp -d), named by a "# logs:" line
+      --log-dir DIR       with -s: write the logs into DIR instead (also IOPIN_LOGDIR);
+                          DIR must be yours, not a symlink, not writable by group or
+                          others, and hold no log of the same name
       --timeout SECS      per-binary timeout (default $TIMEOUT)
       --expect FILE       also map failures listed in FILE to XFAIL (repeatable);
                           expectations/mainline (unfixed upstream) always applies
@@ -55,6 +60,67 @@ die_usage() {
 	exit 2
 }
 
+# ---- paths the runner writes ---------------------------------------------
+#
+# Nothing is written at a predictable name in a directory others can write:
+# a name in /tmp can be planted (a symlink to a file of root's, a FIFO) by
+# any user before root's run opens it. Logs go to a fresh mktemp -d
+# directory, or to a directory the user names that private_dir() accepts.
+
+# mode_of PATH: "uid octal-mode" of PATH itself (a link is not followed).
+mode_of() {
+	stat -c '%u %a' -- "$1" 2>/dev/null
+}
+
+# private_dir DIR: succeed if only we (and root) can change what DIR holds:
+# DIR is a real directory owned by us, not writable by group or others, and
+# every directory above it belongs to root or us and is either not writable
+# by others or sticky (then others cannot rename or replace our entries).
+# Else print why and fail.
+private_dir() {
+	local d=$1 me uid mode
+	me=$(id -u)
+	if [ -L "$d" ]; then echo "$d is a symbolic link"; return 1; fi
+	if [ ! -d "$d" ]; then echo "$d is not a directory"; return 1; fi
+	read -r uid mode <<< "$(mode_of "$d")"
+	if [ "$uid" != "$me" ]; then echo "$d belongs to uid $uid, not to you (uid $me)"; return 1; fi
+	if (( 8#$mode & 8#022 )); then echo "$d is writable by group or others (mode $mode)"; return 1; fi
+	d=$(cd -P -- "$d" && pwd) || { echo "cannot enter $1"; return 1; }
+	while [ "$d" != / ]; do
+		d=$(dirname -- "$d")
+		read -r uid mode <<< "$(mode_of "$d")"
+		if [ "$uid" != 0 ] && [ "$uid" != "$me" ]; then
+			echo "$d, above $1, belongs to uid $uid"; return 1
+		fi
+		if (( 8#$mode & 8#022 )) && ! (( 8#$mode & 8#1000 )); then
+			echo "$d, above $1, is writable by others and not sticky (mode $mode)"; return 1
+		fi
+	done
+}
+
+# lock_problem: print why $STATE_LOCK is not safe to use, if it is not. The
+# keeper (lib/kernel.c) creates it; anyone else's file there, a link or a
+# FIFO, or a directory others can write without the sticky bit, is refused.
+lock_problem() {
+	local d uid mode
+	d=$(dirname -- "$STATE_LOCK")
+	if [ ! -d "$d" ]; then echo "$d is not a directory"; return; fi
+	read -r uid mode <<< "$(mode_of "$d")"
+	if [ "$uid" != 0 ] && [ "$uid" != "$(id -u)" ]; then
+		echo "$d belongs to uid $uid"; return
+	fi
+	if (( 8#$mode & 8#022 )) && ! (( 8#$mode & 8#1000 )); then
+		echo "$d is writable by others and not sticky (mode $mode)"; return
+	fi
+	if [ -L "$STATE_LOCK" ]; then echo "$STATE_LOCK is a symbolic link"; return; fi
+	[ -e "$STATE_LOCK" ] || return 0
+	if [ ! -f "$STATE_LOCK" ]; then echo "$STATE_LOCK is not a regular file"; return; fi
+	read -r uid mode <<< "$(mode_of "$STATE_LOCK")"
+	if [ "$uid" != "$(id -u)" ] && [ "$uid" != 0 ]; then
+		echo "$STATE_LOCK belongs to uid $uid"; return
+	fi
+}
+
 tests=()
 collections=()
 expects=()
@@ -70,6 +136,9 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	-l|--list) list=1 ;;
 	-s|--summary) summary=1 ;;
+	--log-dir)
+		[ $# -ge 2 ] || die_usage "--log-dir needs a directory"
+		LOGDIR=$2; shift ;;
 	-t|--test)
 		[ $# -ge 2 ] || die_usage "$1 needs a test name"
 		tests+=("$2"); passthrough+=("$1" "$2"); shift ;;
@@ -110,6 +179,36 @@ done
 
 if [ -n "$modules" ] && [ -z "$vm" ]; then
 	die_usage "--modules only makes sense with --vm"
+fi
+
+# ---- environment: checked once, before anything runs -----------------------
+
+positive_int() {
+	[[ "$1" =~ ^[1-9][0-9]{0,8}$ ]]
+}
+positive_int "$TIMEOUT" || die_usage "IOPIN_TIMEOUT must be a positive number of seconds, not '$TIMEOUT'"
+[ -z "${IOPIN_RACE_MS:-}" ] || positive_int "$IOPIN_RACE_MS" ||
+	die_usage "IOPIN_RACE_MS must be a positive number of milliseconds, not '$IOPIN_RACE_MS'"
+case "${IOPIN_SELFTEST_FAULT:-}" in
+''|verify) ;;
+*) die_usage "IOPIN_SELFTEST_FAULT takes 'verify' (or nothing), not '$IOPIN_SELFTEST_FAULT'" ;;
+esac
+for v in IOPIN_DISK_DIR IOPIN_TMPFS_DIR; do
+	d=${!v:-}
+	[ -z "$d" ] || [ -d "$d" ] || die_usage "$v=$d is not a directory"
+done
+[ -z "${IOPIN_EDU_BDF:-}" ] || [[ "$IOPIN_EDU_BDF" =~ ^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$ ]] ||
+	die_usage "IOPIN_EDU_BDF must be a PCI address like 0000:00:03.0, not '$IOPIN_EDU_BDF'"
+[ -z "${IOPIN_PCI_BDF:-}" ] || [[ "$IOPIN_PCI_BDF" =~ ^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$ ]] ||
+	die_usage "IOPIN_PCI_BDF must be a PCI address like 0000:01:00.0, not '$IOPIN_PCI_BDF'"
+if [ -n "$LOGDIR" ]; then
+	why=$(private_dir "$LOGDIR") || die_usage "refusing log directory: $why"
+fi
+why=$(lock_problem)
+[ -z "$why" ] || die_usage "refusing state lock ${IOPIN_STATE_LOCK:+(IOPIN_STATE_LOCK) }$STATE_LOCK: $why"
+if [ -n "${KSRC:-}" ] && [ $build = 1 ] && [ -f "$HERE/Makefile" ]; then
+	[ -d "$KSRC" ] && [ -r "$KSRC/tools/testing/selftests/kselftest_harness.h" ] ||
+		die_usage "KSRC=$KSRC: cannot read tools/testing/selftests/kselftest_harness.h there"
 fi
 
 if [ -n "$vm" ]; then
@@ -172,6 +271,19 @@ for t in "${tests[@]}"; do
 done
 [ ${#selected[@]} = 0 ] && selected=("${all[@]}")
 
+# The log of binary $1 in LOGDIR.
+log_name() {
+	echo "${1//\//_}.log"
+}
+if [ $summary = 1 ] && [ $list = 0 ] && [ -n "$LOGDIR" ]; then
+	for b in "${selected[@]}"; do
+		f="$LOGDIR/$(log_name "$b")"
+		if [ -e "$f" ] || [ -L "$f" ]; then
+			die_usage "$f exists: give a new or empty log directory"
+		fi
+	done
+fi
+
 # ---- listing --------------------------------------------------------------
 
 if [ $list = 1 ]; then
@@ -231,13 +343,16 @@ state_files() {
 
 wait_state_restored() {
 	# A test's state keeper holds the lock until it has put everything back.
-	[ -r "$STATE_LOCK" ] && command -v flock >/dev/null && flock -s "$STATE_LOCK" true 2>/dev/null
+	# Opened read-only on fd 9, never created here (flock(1) FILE would
+	# create it, following a link), and only a regular file (a FIFO blocks).
+	[ -f "$STATE_LOCK" ] && [ ! -L "$STATE_LOCK" ] && [ -r "$STATE_LOCK" ] &&
+		command -v flock >/dev/null && { flock -s 9; } 9< "$STATE_LOCK" 2>/dev/null
 	return 0
 }
 
 # ---- running ----------------------------------------------------------------
 
-tmp=$(mktemp -d /tmp/iopin-run.XXXXXX)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/iopin-run.XXXXXX") || { echo "run_tests.sh: mktemp failed" >&2; exit 2; }
 watchdog_pid=""
 cleanup() {
 	[ -n "$watchdog_pid" ] && kill "$watchdog_pid" 2>/dev/null
@@ -274,8 +389,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-if [ $summary = 1 ] && ! { mkdir -p "$LOGDIR" && [ -w "$LOGDIR" ]; }; then
-	die_usage "cannot write logs to $LOGDIR (set IOPIN_LOGDIR)"
+if [ $summary = 1 ] && [ -z "$LOGDIR" ]; then
+	LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/iopin-logs.XXXXXX") ||
+		die_usage "cannot make a log directory in ${TMPDIR:-/tmp} (give --log-dir)"
 fi
 
 # Kill a binary and everything it forked (forks keep its command line).
@@ -302,7 +418,11 @@ nest() {
 	local re='^(not ok|ok) ([0-9]+) ([^#]*[^# ])( # (.*))?$'
 	# fd 3: stdout, or the binary's log file with --summary.
 	if [ $summary = 1 ]; then
-		exec 3> "$LOGDIR/${b//\//_}.log"
+		# LOGDIR is private (checked) and the name was checked free:
+		# noclobber's O_EXCL create then refuses anything planted.
+		set -C
+		exec 3> "$LOGDIR/$(log_name "$b")" || exit 2
+		set +C
 	else
 		exec 3>&1
 	fi
@@ -344,6 +464,7 @@ n=0 failed=0 skipped=0 errors=0
 echo "KTAP version 1"
 echo "# iopin on $(uname -r), $(uname -m)$([ "$(id -u)" = 0 ] || echo ', not root: tests that need root skip')"
 [ ${#expects[@]} -gt 0 ] && echo "# expectations: ${expects[*]##*/}"
+[ $summary = 1 ] && echo "# logs: $LOGDIR"
 echo "1..${#selected[@]}"
 hold_pools
 for b in "${selected[@]}"; do

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <linux/magic.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/swap.h>
 #include <sys/utsname.h>
@@ -336,13 +337,50 @@ static void keeper_main(int in, int ack, int lock_fd)
 	_exit(0);
 }
 
+/*
+ * Open (create) the lock without following a link, and only as our own
+ * plain file in a directory that others cannot write, or that is sticky: a
+ * name planted in /tmp by another user (link, FIFO, their file) is refused.
+ */
+static int kstate_lock_open(void)
+{
+	const char *path = kstate_lock_path();
+	char dir[256], *slash;
+	struct stat st;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		slash[slash == dir] = '\0';
+	if (stat(dir, &st))
+		return -1;
+	if ((st.st_uid && st.st_uid != geteuid()) ||
+	    ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)))
+		goto refuse;
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+	    st.st_nlink == 1)
+		return fd;
+	close(fd);
+refuse:
+	fprintf(stderr, "# iopin: refusing state lock %s: not our own file in a safe directory\n",
+		path);
+	errno = EPERM;
+	return -1;
+}
+
 static int kstate_start(void)
 {
 	int to_keeper[2], from_keeper[2], lock_fd;
 	char c;
 	pid_t pid;
 
-	lock_fd = open(kstate_lock_path(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	lock_fd = kstate_lock_open();
 	if (lock_fd < 0)
 		return -1;
 	if (pipe2(to_keeper, O_CLOEXEC) || pipe2(from_keeper, O_CLOEXEC)) {

@@ -3,7 +3,8 @@
 #
 # The project's own tests (`make check`), in order:
 #  1. lib unit tests;
-#  2. usage errors exit 2;
+#  2. usage errors exit 2; an unprivileged user's planted links and files
+#     (tools/check-hostile.sh) do not redirect root's writes;
 #  3. the suite natively: no unexpected "not ok";
 #  4. the stream parses with the kernel's KTAP parser (kunit.py parse) with
 #     0 errors and the runner's own pass/skip counts;
@@ -42,6 +43,16 @@ for args in "--bogus" "-t no/such" "-c nosuch" "--timeout x" "--expect /nonexist
 	rc=$?
 	[ $rc = 2 ] && ok "run_tests.sh $args -> 2" || bad "run_tests.sh $args exited $rc, not 2"
 done
+
+step "hostile user: planted links, FIFOs and directories do not redirect root's writes"
+tools/check-hostile.sh > "$out/hostile.txt" 2>&1
+rc=$?
+grep -E '^check-hostile: (FAIL|SKIP)' "$out/hostile.txt"
+case $rc in
+0) ok "tools/check-hostile.sh: $(grep -c '^check-hostile: ok' "$out/hostile.txt") attack checks" ;;
+4) echo "check: tools/check-hostile.sh skipped" ;;
+*) tail -20 "$out/hostile.txt"; bad "tools/check-hostile.sh (exit $rc)" ;;
+esac
 
 step "suite, natively"
 start=$(date +%s)

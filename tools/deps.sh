@@ -73,9 +73,9 @@ fi
 
 dir=$(ksft_dir)
 if [ -n "${KSRC:-}" ]; then
-	[ -f "$dir/selftests/kselftest_harness.h" ] || {
-		echo "iopin: KSRC=$KSRC has no tools/testing/selftests/kselftest_harness.h" >&2
-		exit 1
+	[ -d "$KSRC" ] && [ -r "$dir/selftests/kselftest_harness.h" ] || {
+		echo "iopin: KSRC=$KSRC: cannot read tools/testing/selftests/kselftest_harness.h there" >&2
+		exit 2
 	}
 	exit 0
 fi
@@ -87,7 +87,12 @@ if [ -z "$tarball" ]; then
 	tarball=$(ls /usr/src/$KSRC_PKG.tar.* | head -n1)
 fi
 echo "iopin: extracting kselftest headers and the KTAP parser from $tarball into $CACHE" >&2
-mkdir -p "$CACHE"
+mkdir -p -m 0700 "$CACHE"
+# Extracted as root: the cache must be ours alone (no planted links in it).
+if [ -L "$CACHE" ] || [ ! -O "$CACHE" ] || [ -n "$(find "$CACHE" -maxdepth 0 -perm /022)" ]; then
+	echo "iopin: $CACHE must be a directory of yours, not writable by others (set IOPIN_CACHE)" >&2
+	exit 2
+fi
 tar -C "$CACHE" -xf "$tarball" --wildcards \
 	"$KSRC_PKG/tools/testing/selftests/kselftest.h" \
 	"$KSRC_PKG/tools/testing/selftests/kselftest_harness.h" \

@@ -102,6 +102,18 @@ done
 [[ -z $MODULES || -d $MODULES ]] || usage_error "--modules $MODULES: no such directory"
 case ${IOPIN_VM_ACCEL:-} in ''|tcg|kvm) ;; *) usage_error "IOPIN_VM_ACCEL must be tcg or kvm" ;; esac
 
+# The cache holds fixed names (.lock, $out.tmp$$, kernels/, debs/.dl$$) that
+# this script writes as root: safe only where no one else can plant a link
+# or a file, so the cache must be ours and not writable by anyone else.
+mkdir -p -m 0700 "$IOPIN_CACHE" 2>/dev/null
+if [[ -L $IOPIN_CACHE || ! -d $IOPIN_CACHE || ! -O $IOPIN_CACHE ]] ||
+	(( 8#$(stat -c %a -- "$IOPIN_CACHE") & 8#022 )); then
+	usage_error "IOPIN_CACHE=$IOPIN_CACHE must be a directory of yours (not a link), not writable by group or others"
+fi
+if [[ -n ${IOPIN_VM_CONSOLE_LOG:-} && ! -d $(dirname -- "$IOPIN_VM_CONSOLE_LOG") ]]; then
+	usage_error "IOPIN_VM_CONSOLE_LOG=$IOPIN_VM_CONSOLE_LOG: no such directory"
+fi
+
 need_tool qemu-system-x86_64 qemu-system-x86
 need_tool busybox busybox-static
 need_tool cpio
@@ -126,11 +138,23 @@ stop_qemu() {
 	QEMU_PID=
 }
 
+# save_console_log: copy the console log to IOPIN_VM_CONSOLE_LOG through a
+# fresh mktemp name renamed over it: a link planted at that name is replaced,
+# never followed, and someone else's file in a sticky directory is refused.
+save_console_log() {
+	local dest=$IOPIN_VM_CONSOLE_LOG tmp
+	tmp=$(mktemp "$(dirname -- "$dest")/.iopin-console.XXXXXX") || return 1
+	if cat "$RUN_DIR/console.log" >"$tmp" && mv -fT -- "$tmp" "$dest" 2>/dev/null; then
+		return 0
+	fi
+	rm -f -- "$tmp"
+	return 1
+}
+
 cleanup() {
 	stop_qemu
 	if [[ -n ${IOPIN_VM_CONSOLE_LOG:-} && -f $RUN_DIR/console.log ]]; then
-		cp "$RUN_DIR/console.log" "$IOPIN_VM_CONSOLE_LOG" 2>/dev/null ||
-			warn "cannot write $IOPIN_VM_CONSOLE_LOG"
+		save_console_log || warn "cannot write $IOPIN_VM_CONSOLE_LOG"
 	fi
 	if [[ ${IOPIN_VM_KEEP:-0} == 1 ]]; then
 		msg "run directory kept: $RUN_DIR"
