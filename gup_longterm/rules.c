@@ -6,12 +6,23 @@
  * expected answer is the kernel's rule from one lib table
  * (pin_longterm_rule(), with the commit that made it); the errno each
  * kernel and interface gives is printed with it. An allowed pin must see
- * the object's data, and later writes through a writable mapping; a refused
- * one must leave the mapping's data alone.
+ * the object's data, and later writes through a writable mapping; where the
+ * device can write (io_uring, VFIO R/W), the process must see what it
+ * wrote. A refused pin must leave the mapping's data alone.
  */
 #include "iopin.h"
 
 #include <sys/mman.h>
+
+/* The device writes pattern seed through the pin; the process sees it at addr. */
+#define EXPECT_DEVICE_WRITE_SEEN(p, addr, seed) do {			\
+	char *_buf = malloc((p)->len);					\
+	ASSERT_NE(NULL, _buf);						\
+	pattern_fill(_buf, (p)->len, seed);				\
+	ASSERT_EQ(0, pin_write(p, _buf)) TH_LOG("%s", (p)->why);	\
+	free(_buf);							\
+	EXPECT_PATTERN(addr, (p)->len, seed, "mapping after the device wrote through the pin"); \
+} while (0)
 
 FIXTURE(longterm) {
 	struct mem m;
@@ -88,6 +99,8 @@ IOPIN_TEST(longterm, pin_is_taken_or_refused_as_the_kernel_rule_says,
 		pattern_fill(m->addr, m->size, 2);
 		EXPECT_PIN_SEES(&p, 2, "pin after the process wrote");
 	}
+	if (pin_can_write(&p))
+		EXPECT_DEVICE_WRITE_SEEN(&p, m->addr, 3);
 	pin_release(&p);
 }
 

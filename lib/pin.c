@@ -139,6 +139,39 @@ static int uring_read(struct pin *p, void *buf)
 	return n == (ssize_t)p->len ? 0 : -EIO;
 }
 
+/* The "device" writes: a fixed-buffer read from the memfd into the pin. */
+static int uring_write(struct pin *p, const void *buf)
+{
+	struct uring_pin *u = p->priv;
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	if (pwrite(u->sink, buf, p->len, 0) != (ssize_t)p->len)
+		return -EIO;
+	sqe = io_uring_get_sqe(&u->ring);
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_read_fixed(sqe, u->sink, p->addr, p->len, 0, 0);
+	ret = io_uring_submit_and_wait(&u->ring, 1);
+	if (ret < 0)
+		return ret;
+	ret = io_uring_wait_cqe(&u->ring, &cqe);
+	if (ret)
+		return ret;
+	ret = cqe->res;
+	io_uring_cqe_seen(&u->ring, cqe);
+	if (ret < 0) {
+		why_set(p, "IORING_OP_READ_FIXED: %s", strerror(-ret));
+		return ret;
+	}
+	if ((size_t)ret != p->len) {
+		why_set(p, "IORING_OP_READ_FIXED read %d of %zu bytes", ret, p->len);
+		return -EIO;
+	}
+	return 0;
+}
+
 static void uring_unpin(struct pin *p)
 {
 	struct uring_pin *u = p->priv;
@@ -294,7 +327,7 @@ static void gup_unpin(struct pin *p)
 
 static const struct pin_backend backends[PIN_NR] = {
 	[PIN_IO_URING] = { "io_uring", PIN_LONGTERM | PIN_WRITE,
-			   uring_probe, uring_pin, uring_read, uring_unpin },
+			   uring_probe, uring_pin, uring_read, uring_unpin, uring_write },
 	[PIN_VMSPLICE] = { "vmsplice", 0,
 			   vmsplice_probe, vmsplice_pin, vmsplice_read, vmsplice_unpin },
 	[PIN_GUP_RO] = { "gup_ro", PIN_LONGTERM,
@@ -309,6 +342,8 @@ static const struct pin_backend backends[PIN_NR] = {
 			  vfio_probe, vfio_pin, vfio_read, vfio_unpin },
 	[PIN_XDP] = { "af_xdp", PIN_LONGTERM | PIN_WRITE,
 		      xdp_probe, xdp_pin, xdp_read, xdp_unpin },
+	[PIN_VFIO_RW] = { "vfio_rw", PIN_LONGTERM | PIN_WRITE,
+			  vfio_probe, vfio_pin, vfio_read, vfio_unpin, vfio_write },
 };
 
 /* ---- the long-term pin rules -------------------------------------------- */
@@ -409,6 +444,19 @@ int pin_read(struct pin *p, void *buf)
 	p->err = p->be->read(p, buf);
 	if (p->err && !p->why[0])
 		why_set(p, "%s read: %s", p->be->name, strerror(-p->err));
+	return p->err;
+}
+
+bool pin_can_write(const struct pin *p)
+{
+	return p->be && p->be->write;
+}
+
+int pin_write(struct pin *p, const void *buf)
+{
+	p->err = p->be->write(p, buf);
+	if (p->err && !p->why[0])
+		why_set(p, "%s write: %s", p->be->name, strerror(-p->err));
 	return p->err;
 }
 

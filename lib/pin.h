@@ -24,6 +24,7 @@ enum pin_id {
 	PIN_GUP_RW_FAST,	/* gup_test PIN_LONGTERM, R/W, GUP-fast */
 	PIN_VFIO_RO,		/* VFIO type1 MAP_DMA, device read-only: R/O long-term */
 	PIN_XDP,		/* AF_XDP umem (XDP_UMEM_REG): R/W long-term */
+	PIN_VFIO_RW,		/* VFIO type1 MAP_DMA, device read/write: R/W long-term */
 	PIN_NR,
 };
 
@@ -56,7 +57,8 @@ enum pin_id {
 	X(PIN_GUP_RW_FAST, gup_rw_fast, arg)	\
 	X(PIN_GUP_RO, gup_ro, arg)		\
 	X(PIN_GUP_RO_FAST, gup_ro_fast, arg)	\
-	X(PIN_VFIO_RO, vfio_ro, arg)
+	X(PIN_VFIO_RO, vfio_ro, arg)		\
+	X(PIN_VFIO_RW, vfio_rw, arg)
 
 struct pin;
 
@@ -72,6 +74,11 @@ struct pin_backend {
 	 */
 	int (*read)(struct pin *p, void *buf);
 	void (*unpin)(struct pin *p);
+	/*
+	 * R/W backends whose device can write: put p->len bytes of buf into
+	 * the pinned range the way the device would (DMA); NULL if it cannot.
+	 */
+	int (*write)(struct pin *p, const void *buf);
 };
 
 struct pin {
@@ -102,6 +109,9 @@ bool pin_available(enum pin_id id, char *why, size_t len);
 int pin_range(struct pin *p, enum pin_id id, void *addr, size_t len);
 /* Read what the pin sees into buf (p->len bytes). */
 int pin_read(struct pin *p, void *buf);
+/* Can the pin's device write into it? Then write buf (p->len bytes). */
+bool pin_can_write(const struct pin *p);
+int pin_write(struct pin *p, const void *buf);
 void pin_release(struct pin *p);
 
 /*

@@ -4,7 +4,9 @@
  *
  * The pin: VFIO_IOMMU_MAP_DMA of a type1 container with VFIO_DMA_MAP_FLAG_READ
  * only. The kernel pins the range with FOLL_LONGTERM and without FOLL_WRITE:
- * a R/O long-term pin that no test module is needed for.
+ * a R/O long-term pin that no test module is needed for. The R/W backend
+ * adds VFIO_DMA_MAP_FLAG_WRITE (FOLL_WRITE), and the device can write into
+ * the pin: bounce buffer -> edu buffer -> the pinned range.
  *
  * The read: QEMU's edu device has a 4 KiB buffer at device address 0x40000
  * and a DMA engine, but the buffer cannot be read through BAR0. So a read
@@ -430,8 +432,8 @@ int vfio_pin(struct pin *p)
 		goto err;
 	v->bounce_mapped = true;
 
-	/* The pin under test: the whole range, device read-only. */
-	ret = dma_map(p, p->addr, PIN_IOVA, p->len, false);
+	/* The pin under test: the whole range, device read-only or R/W. */
+	ret = dma_map(p, p->addr, PIN_IOVA, p->len, p->be->props & PIN_WRITE);
 	if (ret)
 		goto err;
 	v->mapped = p->len;
@@ -460,6 +462,21 @@ int vfio_read(struct pin *p, void *buf)
 	__sync_synchronize();
 	memcpy(buf, v->bounce, p->len);
 	return 0;
+}
+
+/* The device writes buf into the pin: RAM -> edu buffer -> the pinned range. */
+int vfio_write(struct pin *p, const void *buf)
+{
+	struct vfio_pin *v = p->priv;
+	int ret;
+
+	memcpy(v->bounce, buf, p->len);
+	__sync_synchronize();
+	ret = edu_dma(p, BOUNCE_IOVA, false, p->len);
+	if (!ret)
+		ret = edu_dma(p, PIN_IOVA, true, p->len);
+	__sync_synchronize();
+	return ret;
 }
 
 void vfio_unpin(struct pin *p)

@@ -21,9 +21,14 @@ struct pin;
 #define VFIO_READ_WINDOW	(4096 - 8)
 
 int vfio_probe(char *why, size_t len);
-/* Map [p->addr, p->addr + p->len) read-only; p->len becomes the window. */
+/*
+ * Map [p->addr, p->addr + p->len) read-only (R/W for a PIN_WRITE backend);
+ * p->len becomes the window.
+ */
 int vfio_pin(struct pin *p);
 int vfio_read(struct pin *p, void *buf);
+/* R/W backend: the device DMAs buf (p->len bytes) into the pinned range. */
+int vfio_write(struct pin *p, const void *buf);
 void vfio_unpin(struct pin *p);
 
 #endif
