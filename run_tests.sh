@@ -211,6 +211,51 @@ if [ -n "${KSRC:-}" ] && [ $build = 1 ] && [ -f "$HERE/Makefile" ]; then
 		die_usage "KSRC=$KSRC: cannot read tools/testing/selftests/kselftest_harness.h there"
 fi
 
+# ---- expectations files: checked before anything runs --------------------
+
+# load_expectations FILE...: one entry a line (see expectations/mainline),
+#   COLLECTION/BINARY:TEST-GLOB  FIX  WHY
+# FIX is a 12-hex commit followed by its version (v6.2), 'unfixed' or
+# 'flaky'. A malformed line is a usage error. When the suite's binaries are
+# known (all[]), COLLECTION/BINARY must be one of them: a typo would
+# otherwise never match and silently map nothing.
+exp_pat=()
+exp_fix=()
+exp_src=()
+all=()
+load_expectations() {
+	local f pat fix rest n ver bin b known
+	for f in "$@"; do
+		n=0
+		while read -r pat fix rest || [ -n "$pat" ]; do
+			n=$((n + 1))
+			case "$pat" in ''|'#'*) continue ;; esac
+			[[ "$pat" =~ ^([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+):[^[:space:]]+$ ]] ||
+				die_usage "$f:$n: '$pat' is not COLLECTION/BINARY:FIXTURE.VARIANT.TEST (a glob after the colon)"
+			bin=${BASH_REMATCH[1]}
+			if [ ${#all[@]} -gt 0 ]; then
+				known=0
+				for b in "${all[@]}"; do [ "$b" = "$bin" ] && known=1; done
+				[ $known = 1 ] || die_usage "$f:$n: no test binary '$bin'"
+			fi
+			case "$fix" in
+			unfixed|flaky) ;;
+			'') die_usage "$f:$n: '$pat' names no fix: a 12-hex commit and version, 'unfixed' or 'flaky'" ;;
+			*)
+				[[ "$fix" =~ ^[0-9a-f]{12}$ ]] ||
+					die_usage "$f:$n: '$fix' is none of: a 12-hex fix commit and version, 'unfixed', 'flaky'"
+				read -r ver _ <<< "$rest"
+				[[ "$ver" =~ ^v[0-9]+\.[0-9]+(\.[0-9]+)?(-rc[0-9]+)?$ ]] ||
+					die_usage "$f:$n: fix commit $fix must be followed by its version (like v6.2), not '$ver'"
+				;;
+			esac
+			exp_pat+=("$pat")
+			exp_fix+=("$fix ${rest%%#*}")
+			exp_src+=("$(basename "$f")")
+		done < "$f"
+	done
+}
+
 if [ -n "$vm" ]; then
 	[ -x "$HERE/vm/run-vm.sh" ] || die_usage "--vm needs the source tree (vm/run-vm.sh)"
 	args=(--kernel "$vm")
@@ -220,6 +265,11 @@ if [ -n "$vm" ]; then
 	if [ $default_expect = 1 ] && [ -r "$HERE/expectations/$vm" ]; then
 		args+=(--expect "$HERE/expectations/$vm")
 	fi
+	# Syntax here, before the guest boots; the guest's runner checks the
+	# binaries named against its tests.list.
+	for ((i = 1; i < ${#args[@]}; i++)); do
+		[ "${args[i - 1]}" = --expect ] && load_expectations "${args[i]}"
+	done
 	"$HERE/tools/deps.sh" --vm >&2 || { echo "run_tests.sh: missing VM dependencies" >&2; exit 2; }
 	exec "$HERE/vm/run-vm.sh" "${args[@]}" -- "${passthrough[@]}"
 fi
@@ -271,6 +321,17 @@ for t in "${tests[@]}"; do
 done
 [ ${#selected[@]} = 0 ] && selected=("${all[@]}")
 
+# A -t filter must name a test the binary has: else the harness would run
+# nothing and the binary would look like an empty pass.
+for b in "${!filter[@]}"; do
+	[ -x "$HERE/$b" ] || die_usage "$b is not built (run make)"
+	names=$("$HERE/$b" --iopin-list | cut -f1)
+	for one in ${filter[$b]}; do
+		[ "$one" = -r ] && continue
+		grep -qxF -- "$one" <<< "$names" || die_usage "$b has no test '$one' (try --list)"
+	done
+done
+
 # The log of binary $1 in LOGDIR.
 log_name() {
 	echo "${1//\//_}.log"
@@ -297,18 +358,7 @@ fi
 
 # ---- expectations --------------------------------------------------------
 
-exp_pat=()
-exp_fix=()
-exp_src=()
-for f in "${expects[@]}"; do
-	while read -r pat fix rest; do
-		case "$pat" in ''|'#'*) continue ;; esac
-		[ -n "$fix" ] || { echo "run_tests.sh: $f: '$pat' names no fix commit (or 'unfixed')" >&2; exit 2; }
-		exp_pat+=("$pat")
-		exp_fix+=("$fix ${rest%%#*}")
-		exp_src+=("$(basename "$f")")
-	done < "$f"
-done
+load_expectations "${expects[@]}"
 
 # Is $1 an expected failure? Sets $fix (no subshell: called per result).
 expected_fix() {

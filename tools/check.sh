@@ -36,13 +36,52 @@ else
 	bad "lib/selftest"
 fi
 
-step "usage errors exit 2"
-for args in "--bogus" "-t no/such" "-c nosuch" "--timeout x" "--expect /nonexistent" "--modules /tmp"; do
-	# shellcheck disable=SC2086
-	./run_tests.sh --no-build $args > /dev/null 2>&1
+step "usage errors exit 2, before anything runs"
+# Malformed expectations files, one fault each.
+printf 'cow/fork:fork.*.x\n' > "$out/exp-nofix"
+printf '*.child_keeps_its_copy_when_parent_writes\tunfixed\twhy\n' > "$out/exp-noglobpart"
+printf 'cow/fork:fork.*\tsometimes\twhy\n' > "$out/exp-badfix"
+printf 'cow/fork:fork.*\t84209e87c696\tmm/gup: no version\n' > "$out/exp-noversion"
+printf 'cow/nosuch:x.*\tunfixed\twhy\n' > "$out/exp-nobinary"
+# Each case: environment assignments, then run_tests.sh arguments; stdout
+# must stay empty (no partial run), the exit code must be 2.
+while IFS= read -r c; do
+	[ -n "$c" ] || continue
+	eval "env $c" > "$out/usage.out" 2> "$out/usage.err"
 	rc=$?
-	[ $rc = 2 ] && ok "run_tests.sh $args -> 2" || bad "run_tests.sh $args exited $rc, not 2"
-done
+	if [ $rc != 2 ]; then
+		bad "$c exited $rc, not 2"
+	elif [ -s "$out/usage.out" ]; then
+		bad "$c exited 2 but printed a partial run: $(head -3 "$out/usage.out" | tr '\n' ' ')"
+	else
+		ok "$c -> 2: $(head -1 "$out/usage.err")"
+	fi
+done <<EOF2
+./run_tests.sh --no-build --bogus
+./run_tests.sh --no-build -t no/such
+./run_tests.sh --no-build -c nosuch
+./run_tests.sh --no-build -t cow/collapse:NoSuch.test
+./run_tests.sh --no-build --timeout x
+./run_tests.sh --no-build --expect /nonexistent
+./run_tests.sh --no-build --modules /tmp
+./run_tests.sh --no-build -s --log-dir /nonexistent
+./run_tests.sh --no-build -t cow/collapse --expect $out/exp-nofix
+./run_tests.sh --no-build -t cow/collapse --expect $out/exp-noglobpart
+./run_tests.sh --no-build -t cow/collapse --expect $out/exp-badfix
+./run_tests.sh --no-build -t cow/collapse --expect $out/exp-noversion
+./run_tests.sh --no-build -t cow/collapse --expect $out/exp-nobinary
+./run_tests.sh --vm debian-6.12 -t cow/collapse --expect $out/exp-badfix
+IOPIN_TIMEOUT=soon ./run_tests.sh --no-build -t cow/collapse
+IOPIN_RACE_MS=-5 ./run_tests.sh --no-build -t cow/collapse
+IOPIN_SELFTEST_FAULT=everything ./run_tests.sh --no-build -t cow/collapse
+IOPIN_DISK_DIR=/nonexistent ./run_tests.sh --no-build -t cow/collapse
+IOPIN_TMPFS_DIR=/etc/hostname ./run_tests.sh --no-build -t cow/collapse
+IOPIN_LOGDIR=/nonexistent ./run_tests.sh --no-build -s -t cow/collapse
+IOPIN_STATE_LOCK=/nonexistent/lock ./run_tests.sh --no-build -t cow/collapse
+IOPIN_EDU_BDF=edu ./run_tests.sh --no-build -t cow/collapse
+KSRC=/nonexistent ./run_tests.sh -t cow/collapse
+KSRC=/nonexistent tools/deps.sh
+EOF2
 
 step "hostile user: planted links, FIFOs and directories do not redirect root's writes"
 tools/check-hostile.sh > "$out/hostile.txt" 2>&1
