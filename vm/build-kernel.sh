@@ -1,0 +1,129 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# vm/build-kernel.sh - build iopin's own test kernels from Debian's
+# linux-source-6.12 (the package the build already uses for the kselftest
+# headers), for `run_tests.sh --vm iopin-6.12-gup_test` and the mutants.
+#
+#   vm/build-kernel.sh [--patch FILE] [--name NAME] [--print]
+#
+# Config: Debian's own 6.12 config (from the cached debian-6.12 kernel
+# package), with every module turned off, plus vm/kernel.config: what the
+# suite needs built in (so the VM loads no modules) and CONFIG_GUP_TEST=y.
+# --patch applies FILE (a mutant) on top for this build only.
+#
+# Cache (IOPIN_CACHE, default ~/.cache/iopin):
+#   build/linux-<srcver>/        one source tree and object tree, reused by
+#                                every build: a mutant rebuilds only what
+#                                its patch touches
+#   kernels/iopin-<name>-<key>/  the result (bzImage, config, build.log),
+#                                key = hash of source version, config and
+#                                patch: a build that exists is not redone
+# Prints the bzImage path on stdout. Needs only Debian packages (installed
+# with tools/deps.sh --kernel-build). Exit 0, 1 on a build failure, 2 on
+# bad usage.
+set -euo pipefail
+
+VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=${VM_DIR%/*}
+CACHE=${IOPIN_CACHE:-$HOME/.cache/iopin}
+patch_file="" name="" print_only=0
+
+usage() { sed -n '4,24p' "$0" | sed 's/^# \{0,1\}//'; }
+die() { echo "build-kernel: $*" >&2; exit "${2:-1}"; }
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--patch) [ $# -ge 2 ] || die "--patch needs a file" 2; patch_file=$(realpath -e -- "$2") ||
+			die "--patch $2: no such file" 2; shift ;;
+	--name) [ $# -ge 2 ] || die "--name needs a name" 2; name=$2; shift ;;
+	--print) print_only=1 ;;
+	-h|--help) usage; exit 0 ;;
+	*) die "unknown argument '$1'" 2 ;;
+	esac
+	shift
+done
+[[ -z $name || $name =~ ^[A-Za-z0-9_.-]+$ ]] || die "--name: letters, digits, . _ - only" 2
+if [ -z "$name" ]; then
+	name=6.12-gup_test
+	[ -n "$patch_file" ] && name=6.12-$(basename "$patch_file" .patch)
+fi
+
+"$TOP/tools/deps.sh" --kernel-build >&2
+
+tarball=$(ls /usr/src/linux-source-6.12.tar.* 2>/dev/null | head -n1)
+[ -n "$tarball" ] || die "no /usr/src/linux-source-6.12.tar.*: run tools/deps.sh"
+srcver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || stat -c %Y "$tarball")
+debcfg=$(ls "$CACHE"/kernels/linux-image-6.12*-amd64-unsigned_*/boot/config-* 2>/dev/null | sort -V | tail -n1)
+if [ -z "$debcfg" ]; then
+	"$VM_DIR/run-vm.sh" --kernel debian-6.12 --prepare-only >&2 || die "cannot fetch Debian's 6.12 config"
+	debcfg=$(ls "$CACHE"/kernels/linux-image-6.12*-amd64-unsigned_*/boot/config-* | sort -V | tail -n1)
+fi
+
+key=$({ echo "$srcver"; cat "$debcfg" "$VM_DIR/kernel.config" ${patch_file:+"$patch_file"}; } |
+	sha256sum | cut -c1-12)
+out=$CACHE/kernels/iopin-$name-$key
+if [ -s "$out/bzImage" ]; then
+	echo "$out/bzImage"
+	exit 0
+fi
+[ $print_only = 1 ] && { echo "$out/bzImage (not built)"; exit 1; }
+
+build=$CACHE/build/linux-$srcver
+src=$build/src obj=$build/obj
+mkdir -p "$build" "$CACHE/kernels"
+exec 9>"$build/.lock"
+flock 9
+if [ ! -e "$src/.complete" ]; then
+	echo "build-kernel: extracting $tarball" >&2
+	rm -rf "$src" "$src.tmp"
+	mkdir -p "$src.tmp"
+	tar -C "$src.tmp" --strip-components=1 -xf "$tarball"
+	touch "$src.tmp/.complete"
+	mv "$src.tmp" "$src"
+fi
+
+# The source tree is shared by every build: a patch is applied for this
+# build and taken back out whatever happens.
+applied=""
+unapply() {
+	[ -n "$applied" ] && patch -d "$src" -p1 -R -s --no-backup-if-mismatch < "$applied"
+	applied=""
+}
+trap unapply EXIT
+if [ -n "$patch_file" ]; then
+	patch -d "$src" -p1 -s --dry-run --no-backup-if-mismatch < "$patch_file" >/dev/null ||
+		die "$patch_file does not apply to linux-source $srcver"
+	patch -d "$src" -p1 -s --no-backup-if-mismatch < "$patch_file"
+	applied=$patch_file
+fi
+
+mkdir -p "$obj"
+# Debian's config, modules off, then what the suite needs.
+sed -e 's/=m$/=n/' "$debcfg" > "$obj/.config.new"
+cat "$VM_DIR/kernel.config" >> "$obj/.config.new"
+if ! cmp -s "$obj/.config.new" "$obj/.config.in" 2>/dev/null; then
+	cp "$obj/.config.new" "$obj/.config"
+	cp "$obj/.config.new" "$obj/.config.in"
+	make -s -C "$src" O="$obj" olddefconfig >&2
+fi
+# What kernel.config asks for must have survived olddefconfig.
+missing=$(grep -E '^CONFIG_[A-Z0-9_]+=' "$VM_DIR/kernel.config" | while read -r want; do
+	grep -qx "$want" "$obj/.config" || echo "$want"
+done)
+[ -z "$missing" ] || die "olddefconfig dropped: $(echo $missing)"
+
+echo "build-kernel: building $name in $obj ($(nproc) jobs)" >&2
+start=$(date +%s)
+mkdir -p "$out.tmp"
+if ! make -C "$src" O="$obj" -j"$(nproc)" bzImage > "$out.tmp/build.log" 2>&1; then
+	tail -n 30 "$out.tmp/build.log" >&2
+	die "build of $name failed (log: $out.tmp/build.log)"
+fi
+cp "$obj/arch/x86/boot/bzImage" "$out.tmp/bzImage"
+cp "$obj/.config" "$out.tmp/config"
+[ -n "$patch_file" ] && cp "$patch_file" "$out.tmp/"
+echo "build-kernel: $name built in $(( $(date +%s) - start )) s" >&2
+rm -rf "$out"
+mv "$out.tmp" "$out"
+echo "$out/bzImage"
