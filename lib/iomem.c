@@ -737,6 +737,7 @@ static struct iomem_access probe(volatile void *addr, bool write, uint32_t value
 	struct sigaction sa = { 0 }, old_bus, old_segv;
 	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) }, old_ss;
 	struct iomem_access a = { IOMEM_ACCESS_OK, 0, 0, NULL };
+	volatile uint32_t got = 0;	/* survives the siglongjmp() */
 
 	sigaltstack(&ss, &old_ss);
 	sa.sa_sigaction = probe_handler;
@@ -744,8 +745,6 @@ static struct iomem_access probe(volatile void *addr, bool write, uint32_t value
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGBUS, &sa, &old_bus);
 	sigaction(SIGSEGV, &sa, &old_segv);
-	volatile uint32_t got = 0;	/* survives the siglongjmp() */
-
 	probe_sig = 0;
 	if (!sigsetjmp(probe_jmp, 1)) {
 		if (write) {
