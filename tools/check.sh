@@ -4,7 +4,9 @@
 # The project's own tests (`make check`), in order:
 #  1. lib unit tests;
 #  2. usage errors exit 2; an unprivileged user's planted links and files
-#     (tools/check-hostile.sh) do not redirect root's writes;
+#     (tools/check-hostile.sh) do not redirect root's writes; a SIGKILL of
+#     the runner leaves no process, file or global state change (natively
+#     here; with --vm before step 7);
 #  3. the suite natively: no unexpected "not ok";
 #  4. the stream parses with the kernel's KTAP parser (kunit.py parse) with
 #     0 errors and the runner's own pass/skip counts;
@@ -93,6 +95,99 @@ case $rc in
 *) tail -20 "$out/hostile.txt"; bad "tools/check-hostile.sh (exit $rc)" ;;
 esac
 
+# ---- SIGKILL of the runner leaves nothing behind ---------------------------
+
+# The runner's global state files (as run_tests.sh compares them).
+state_files() {
+	local f
+	for f in /sys/kernel/mm/transparent_hugepage/enabled \
+		 /sys/kernel/mm/transparent_hugepage/defrag \
+		 /sys/kernel/mm/transparent_hugepage/use_zero_page \
+		 /sys/kernel/mm/transparent_hugepage/hugepages-*/enabled \
+		 /sys/kernel/mm/hugepages/hugepages-*/nr_hugepages; do
+		[ -r "$f" ] && echo "$f=$(cat "$f" 2>/dev/null)"
+	done
+}
+
+# run_procs PID: PID's descendants, and every process in a session one of
+# them leads (a test binary's session holds its tests and lib's keeper).
+run_procs() {
+	local p c mysid sids="" f line pid sid
+	desc() { for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do echo "$c"; desc "$c"; done; }
+	mysid=$(ps -o sid= -p $$ | tr -d ' ')
+	for p in $(desc "$1"); do
+		echo "$p"
+		sid=$(ps -o sid= -p "$p" | tr -d ' ')
+		[ -n "$sid" ] && [ "$sid" != "$mysid" ] && sids+=" $sid"
+	done
+	for f in /proc/[0-9]*/stat; do
+		{ read -r line < "$f"; } 2>/dev/null || continue
+		read -r _ _ _ sid _ <<< "${line##*) }"
+		[[ " $sids " == *" $sid "* ]] && { pid=${f#/proc/}; echo "${pid%/stat}"; }
+	done
+}
+
+# runs_exe EXE PID...: one of PIDs runs EXE.
+runs_exe() {
+	local exe=$1 p
+	shift
+	for p in "$@"; do
+		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$exe" ] && return 0
+	done
+	return 1
+}
+
+# sigkill_leaves_nothing WHAT EXE WAIT ARGS...: start ./run_tests.sh ARGS
+# with a fresh TMPDIR, wait (up to WAIT s) until one of its processes runs
+# EXE, SIGKILL the runner (only it), and require within 20 s: no process of
+# the run left, TMPDIR empty, the global state files as before.
+sigkill_leaves_nothing() {
+	local what=$1 exe=$2 wait=$3 r procs left p i before after tmpd
+	shift 3
+	tmpd=$(mktemp -d "$out/kill.XXXXXX")
+	before=$(state_files)
+	TMPDIR=$tmpd ./run_tests.sh "$@" > "$out/kill.out" 2>&1 &
+	r=$!
+	for ((i = 0; i < wait * 10; i++)); do
+		runs_exe "$exe" $(run_procs $r) && break
+		kill -0 $r 2>/dev/null || break
+		sleep 0.1
+	done
+	sleep 1
+	procs=$(run_procs $r)
+	if ! kill -0 $r 2>/dev/null || ! runs_exe "$exe" $procs; then
+		tail -5 "$out/kill.out"
+		bad "$what: no $exe within ${wait}s"
+		kill -KILL $r 2>/dev/null
+		wait $r 2>/dev/null
+		return
+	fi
+	echo "$what: SIGKILL of run_tests.sh (pid $r) with $(echo $procs | wc -w) processes of the run, $exe among them"
+	kill -KILL $r
+	wait $r 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		left=""
+		for p in $procs; do [ -e "/proc/$p" ] && left+=" $p"; done
+		[ -z "$left" ] && [ -z "$(ls -A "$tmpd")" ] && break
+		sleep 0.2
+	done
+	after=$(state_files)
+	if [ -n "$left" ]; then
+		ps -o pid,ppid,sid,pgid,stat,args -p "${left# }" 2>/dev/null | cut -c1-120 | sed 's/^/  /'
+		bad "$what: $(echo $left | wc -w) process(es) of the run left 20 s after the SIGKILL"
+	elif [ -n "$(ls -A "$tmpd")" ]; then
+		bad "$what: left in TMPDIR: $(ls -A "$tmpd" | tr '\n' ' ')"
+	elif [ "$before" != "$after" ]; then
+		bad "$what: global state changed: $(diff <(echo "$before") <(echo "$after") | grep '^>' | tr '\n' ' ')"
+	else
+		ok "$what: nothing left after $((i / 5)) s, TMPDIR empty, global state as before"
+	fi
+	rm -rf "$tmpd"
+}
+
+step "SIGKILL of the runner mid-binary leaves no process, file or state change"
+sigkill_leaves_nothing "native" "$top/cow/fork" 60 --no-build -t cow/fork
+
 step "suite, natively"
 start=$(date +%s)
 ./run_tests.sh --no-build > "$out/native.ktap" 2>&1
@@ -158,6 +253,9 @@ else
 fi
 
 if [ $native_only = 0 ] && [ -x vm/run-vm.sh ]; then
+	step "SIGKILL of the runner with --vm: QEMU and the run directory go with it"
+	sigkill_leaves_nothing "--vm" "$(readlink -f "$(command -v qemu-system-x86_64)")" 600 \
+		--vm debian-6.12 -t cow/nonanon
 	for k in debian-6.12 debian-6.1; do
 		step "suite in QEMU on $k"
 		start=$(date +%s)

@@ -118,10 +118,18 @@ need_tool qemu-system-x86_64 qemu-system-x86
 need_tool busybox busybox-static
 need_tool cpio
 need_tool perl perl-base
+need_tool setpriv util-linux
+need_tool setsid util-linux
 
 # --- per-run directory and cleanup ------------------------------------------
 
 RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/iopin-vm.XXXXXX") || die "$EXIT_SETUP" "mktemp failed"
+# RUN_DIR goes away with this script however it ends, SIGKILL included: a
+# process in a session of its own waits for EOF on a pipe that only this
+# script holds (QEMU gets it closed), then removes RUN_DIR unless it was
+# told "keep" (IOPIN_VM_KEEP=1).
+exec {RUN_GUARD}> >(exec setsid sh -c 'k=$(cat); [ "$k" = keep ] || rm -rf "$1"' \
+	sh "$RUN_DIR" >/dev/null 2>&1)
 QEMU_PID=
 
 stop_qemu() {
@@ -157,6 +165,7 @@ cleanup() {
 		save_console_log || warn "cannot write $IOPIN_VM_CONSOLE_LOG"
 	fi
 	if [[ ${IOPIN_VM_KEEP:-0} == 1 ]]; then
+		echo keep >&"$RUN_GUARD"
 		msg "run directory kept: $RUN_DIR"
 	else
 		rm -rf "$RUN_DIR"
@@ -373,7 +382,13 @@ exec {RES_FD}<>"$RUN_DIR/results"
 
 printf "%q " "${QEMU[@]}" >"$RUN_DIR/qemu.cmd"
 T0=$(now)
-"${QEMU[@]}" </dev/null >"$RUN_DIR/qemu.out" 2>&1 &
+# QEMU dies with this script, SIGKILL included: setpriv gives it a parent-
+# death signal, and the sh in between execs QEMU only if this script is
+# still its parent once that is set (else it died first: nothing to run).
+# A simple command run with & is forked straight from this shell (no
+# subshell in between), so the parent whose death counts is this script.
+setpriv --pdeathsig KILL -- sh -c '[ "$PPID" = "$1" ] || exit 1; shift; exec "$@"' \
+	sh $$ "${QEMU[@]}" </dev/null >"$RUN_DIR/qemu.out" 2>&1 {RUN_GUARD}>&- &
 QEMU_PID=$!
 
 # --- streaming and verdict --------------------------------------------------
