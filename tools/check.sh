@@ -83,6 +83,7 @@ IOPIN_STATE_LOCK=/nonexistent/lock ./run_tests.sh --no-build -t cow/collapse
 IOPIN_EDU_BDF=edu ./run_tests.sh --no-build -t cow/collapse
 KSRC=/nonexistent ./run_tests.sh -t cow/collapse
 KSRC=/nonexistent tools/deps.sh
+KSRC=/nonexistent make -s --no-print-directory
 EOF2
 
 step "hostile user: planted links, FIFOs and directories do not redirect root's writes"
