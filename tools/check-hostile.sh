@@ -52,13 +52,15 @@ untouched() {	# what: the target file and directory are as they were
 	fi
 }
 
-# expect_rc WANT WHAT CMD...: run CMD (bounded), want exit WANT.
+# expect_rc WANT WHAT CMD...: run CMD (bounded), want exit WANT; "ran":
+# the suite ran (0, 1 or 4: what the tests say does not matter here).
 expect_rc() {
 	local want=$1 what=$2 rc
 	shift 2
 	timeout 120 "$@" > "$mine/out" 2>&1
 	rc=$?
-	if [ $rc = "$want" ]; then
+	if [ $rc = "$want" ] || { [ "$want" = ran ] && [[ $rc =~ ^[014]$ ]] &&
+				  grep -q '^# logs: ' "$mine/out"; }; then
 		ok "$what -> exit $rc: $(grep -m1 -E 'refus|must|logs:' "$mine/out")"
 	else
 		tail -5 "$mine/out"
@@ -73,7 +75,7 @@ run=(./run_tests.sh --no-build -s -t cow/collapse)
 echo "# 1. file link at the old predictable log name"
 as_nobody mkdir "$shared/iopin-logs-root"
 as_nobody ln -s "$mine/target" "$shared/iopin-logs-root/cow_collapse.log"
-expect_rc 0 "run_tests.sh -s with a planted log link" "${run[@]}"
+expect_rc ran "run_tests.sh -s with a planted log link" "${run[@]}"
 untouched "planted log link"
 expect_rc 2 "IOPIN_LOGDIR=<nobody's directory>" env IOPIN_LOGDIR="$shared/iopin-logs-root" "${run[@]}"
 expect_rc 2 "--log-dir <nobody's directory>" "${run[@]}" --log-dir "$shared/iopin-logs-root"
@@ -82,7 +84,7 @@ rm -rf "$shared/iopin-logs-root"
 
 echo "# 2. directory link at the old predictable log directory"
 as_nobody ln -s "$mine/dir" "$shared/iopin-logs-root"
-expect_rc 0 "run_tests.sh -s with a planted directory link" "${run[@]}"
+expect_rc ran "run_tests.sh -s with a planted directory link" "${run[@]}"
 untouched "planted directory link"
 expect_rc 2 "IOPIN_LOGDIR=<link to root's directory>" env IOPIN_LOGDIR="$shared/iopin-logs-root" "${run[@]}"
 untouched "log directory given as a link"
