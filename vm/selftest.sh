@@ -250,6 +250,36 @@ for vmlinuz in "${IOPIN_CACHE:-$HOME/.cache/iopin}"/kernels/linux-image-*/boot/v
 done
 ((found)) || skip "a Debian kernel extracts" "no Debian kernel in the cache (run with --boot once)"
 
+# Guest trees are only ever built inside the run directory. Checked without
+# running a builder (a regression would write over the host's files):
+# every function that writes under "$root" guards it, and the guards refuse
+# an empty root, "/" and a directory outside RUN_DIR.
+unguarded_builders() {
+	awk '/^[a-z_]+\(\) \{/ { fn = $1; guarded = 0; writes = 0 }
+	     /stage_dir/ { guarded = 1 }
+	     /"\$root\// { writes = 1 }
+	     /^}/ && fn != "" { if (writes && !guarded) print fn; fn = "" }' \
+		"$VM_DIR/lib/initramfs.sh"
+}
+guards_refuse() {
+	(
+		VM_DIR=$VM_DIR
+		. "$VM_DIR/lib/common.sh" && . "$VM_DIR/lib/initramfs.sh" || exit 1
+		RUN_DIR=$WORK/run
+		mkdir -p "$RUN_DIR/ok" "$WORK/outside"
+		stage_dir "$RUN_DIR/ok" || exit 1
+		for bad in "" / "$RUN_DIR" "$WORK/outside" "$RUN_DIR/missing"; do
+			stage_dir "$bad" 2>/dev/null && { echo "accepted '$bad'"; exit 1; }
+			guest_path "$bad" /usr/lib/x >/dev/null 2>&1 && { echo "guest_path accepted '$bad'"; exit 1; }
+		done
+		RUN_DIR=
+		new_stage_dir base >/dev/null 2>&1 && { echo "new_stage_dir without RUN_DIR"; exit 1; }
+		exit 0
+	)
+}
+expect "every guest-tree builder guards its root" 0 5 test -z "$(unguarded_builders)"
+expect "root guards refuse empty, / and outside trees" 0 5 guards_refuse
+
 if ((BOOT)); then
 	"$VM_DIR/stub-suite.sh" "$WORK/hang" --hang
 	expect "boot $BOOT_KERNEL, stand-in suite passes" 0 300 \

@@ -14,6 +14,28 @@
 #   suite    /init, the installed suite at /iopin with the libraries its
 #            binaries need, the run's arguments and environment.  Per run.
 
+# stage_dir DIR: succeed only for a staging tree of this run, a directory
+# inside RUN_DIR. Every function that writes into a guest tree checks its
+# ROOT with it first: an empty ROOT (a failed mktemp, say, when RUN_DIR was
+# removed under a builder) would otherwise make "$root/etc/passwd" the
+# host's /etc/passwd. That happened once: a run that was stopped while the
+# base archive was being built wrote the guest's passwd, group, hostname,
+# busybox links and modules over the host's.
+stage_dir() {
+	[[ -n ${RUN_DIR:-} && $RUN_DIR == /?* && $1 == "$RUN_DIR"/?* && -d $1 && ! -L $1 ]] && return 0
+	printf 'iopin-vm: error: refusing to build a guest tree in "%s" (not a directory inside the run directory %s)\n' \
+		"$1" "${RUN_DIR:-(unset)}" >&2
+	return 1
+}
+
+# new_stage_dir NAME: print a fresh staging directory inside RUN_DIR.
+new_stage_dir() {
+	local d
+	d=$(mktemp -d "${RUN_DIR:?}/$1.XXXXXX") || return 1
+	stage_dir "$d" || return 1
+	printf '%s\n' "$d"
+}
+
 # cpio_pack ROOT OUT: archive the tree ROOT (owned by root in the guest).
 cpio_pack() {
 	(cd "$1" && find . -mindepth 1 | LC_ALL=C sort |
@@ -25,6 +47,7 @@ cpio_pack() {
 # guest tree.  The guest has a merged /usr (/bin, /sbin, /lib, /lib64 are
 # links into /usr), so /lib/x and /usr/lib/x both land in ROOT/usr/lib/x.
 guest_path() {
+	stage_dir "$1" || return 1
 	local p=${2#/usr/}
 	p=${p#/}
 	echo "$1/usr/$p"
@@ -36,6 +59,7 @@ guest_path() {
 install_libs() {
 	local root=$1 f line lib dst
 	shift
+	stage_dir "$root" || return 1
 
 	for f in "$@"; do
 		is_elf "$f" || continue
@@ -60,7 +84,7 @@ build_base() {
 	local out=$1 root applet
 
 	[[ -s $out ]] && return 0
-	root=$(mktemp -d "$RUN_DIR/base.XXXXXX")
+	root=$(new_stage_dir base) || return 1
 	mkdir -p "$root"/{usr/bin,usr/sbin,usr/lib,usr/lib64,dev,proc,sys,tmp,run,root,mnt/scratch,etc/iopin-vm}
 	for l in bin sbin lib lib64; do
 		ln -s "usr/$l" "$root/$l"
@@ -115,7 +139,7 @@ build_modules() {
 
 	[[ -s $out && -s $summary ]] && return 0
 	rel=${moddir##*/}
-	root=$(mktemp -d "$RUN_DIR/modules.XXXXXX")
+	root=$(new_stage_dir modules) || return 1
 
 	if [[ -n $moddir ]]; then
 		# Name -> file index; "-" and "_" are the same in module names.
@@ -197,6 +221,7 @@ build_modules() {
 build_suite() {
 	local root=$1 out=$2 suite=$3 args=$4 env=$5 f
 	shift 5
+	mkdir -p "$root" && stage_dir "$root" || return 1
 
 	mkdir -p "$root/etc/iopin-vm"
 	cp -a "$suite" "$root/iopin"
