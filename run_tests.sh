@@ -43,6 +43,8 @@ Usage: $0 [options]
       --allow-destructive let iomem tests unbind, bind, remove and rescan that device
                           (IOPIN_ALLOW_DESTRUCTIVE=1; bindings are restored after each test)
       --no-build          do not run make first (source tree only)
+      --json FILE         also write one JSON record per test to FILE (see README, "Reports")
+      --junit FILE        also write JUnit XML to FILE
       --vm KERNEL         run inside QEMU booting KERNEL: debian-6.1, debian-6.12, a .deb
                           or a bzImage (see README, "Running in a VM")
       --modules DIR       with --vm and a bzImage: modules_install tree for it
@@ -52,6 +54,25 @@ Environment: IOPIN_DISK_DIR (ext4/xfs/btrfs dir for pagecache cases), IOPIN_TMPF
 IOPIN_RACE_MS (race test length), IOPIN_SELFTEST_FAULT=verify (self-test: corrupt
 every expected byte; every data check must then fail).
 EOF
+}
+
+# report_dir_ok FILE: FILE can be written (its directory exists, it is not one).
+report_dir_ok() {
+	[ -d "$(dirname -- "$1")" ] && [ ! -d "$1" ]
+}
+
+# write_reports STREAM: the --json/--junit files, from a run's KTAP stream.
+# Each goes through a fresh name in the target directory renamed over FILE:
+# a link planted at FILE is replaced, never followed.
+write_reports() {
+	local i mode file t
+	for ((i = 0; i < ${#reports[@]}; i += 2)); do
+		mode=${reports[i]} file=${reports[i + 1]}
+		t=$(mktemp "$(dirname -- "$file")/.iopin-report.XXXXXX") &&
+			awk -v mode="$mode" -f "$HERE/lib/report.awk" "$1" > "$t" &&
+			chmod 0644 "$t" && mv -fT -- "$t" "$file" ||
+			{ rm -f -- "$t"; echo "run_tests.sh: cannot write $file" >&2; }
+	done
 }
 
 die_usage() {
@@ -123,6 +144,7 @@ lock_problem() {
 
 tests=()
 collections=()
+reports=()	# pairs: mode file, written from the run's KTAP by lib/report.awk
 expects=()
 default_expect=1
 summary=0
@@ -163,6 +185,10 @@ while [ $# -gt 0 ]; do
 		export IOPIN_PCI_BDF=$2; passthrough+=("$1" "$2"); shift ;;
 	--allow-destructive) export IOPIN_ALLOW_DESTRUCTIVE=1; passthrough+=("$1") ;;
 	--no-build) build=0 ;;
+	--json|--junit)
+		[ $# -ge 2 ] || die_usage "$1 needs a file"
+		report_dir_ok "$2" || die_usage "$1 $2: no such directory, or it is a directory"
+		reports+=("${1#--}" "$2"); shift ;;
 	--vm)
 		[ $# -ge 2 ] || die_usage "--vm needs a kernel"
 		vm=$2; shift ;;
@@ -271,7 +297,14 @@ if [ -n "$vm" ]; then
 		[ "${args[i - 1]}" = --expect ] && load_expectations "${args[i]}"
 	done
 	"$HERE/tools/deps.sh" --vm >&2 || { echo "run_tests.sh: missing VM dependencies" >&2; exit 2; }
-	exec "$HERE/vm/run-vm.sh" "${args[@]}" -- "${passthrough[@]}"
+	[ ${#reports[@]} = 0 ] && exec "$HERE/vm/run-vm.sh" "${args[@]}" -- "${passthrough[@]}"
+	# Reports are made here from the guest's stream, kept as it passes.
+	stream=$(mktemp "${TMPDIR:-/tmp}/iopin-vm-stream.XXXXXX") || exit 2
+	trap 'rm -f "$stream"' EXIT
+	"$HERE/vm/run-vm.sh" "${args[@]}" -- "${passthrough[@]}" | tee "$stream"
+	rc=${PIPESTATUS[0]}
+	write_reports "$stream"
+	exit "$rc"
 fi
 
 if [ $build = 1 ] && [ -f "$HERE/Makefile" ]; then
@@ -403,6 +436,8 @@ wait_state_restored() {
 # ---- running ----------------------------------------------------------------
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/iopin-run.XXXXXX") || { echo "run_tests.sh: mktemp failed" >&2; exit 2; }
+# The whole nested stream, also with -s: what lib/report.awk reads.
+exec {full}> "$tmp/full.ktap"
 watchdog_pid=""
 cleanup() {
 	[ -n "$watchdog_pid" ] && kill "$watchdog_pid" 2>/dev/null
@@ -593,7 +628,9 @@ nest() {
 			fi
 		fi
 		echo "$indent$line" >&3
+		echo "$indent$line" >&"$full"
 	done
+	echo "ok 0 ${b/\//:}" >&"$full"	# closes the binary for lib/report.awk
 	echo "$pass $fail $xfail $xpass $skip" > "$tmp/counts"
 }
 
@@ -601,7 +638,9 @@ total_pass=0 total_fail=0 total_xfail=0 total_xpass=0 total_skip=0
 n=0 failed=0 skipped=0 errors=0
 
 echo "KTAP version 1"
-echo "# iopin on $(uname -r), $(uname -m)$([ "$(id -u)" = 0 ] || echo ', not root: tests that need root skip')"
+hdr="# iopin on $(uname -r), $(uname -m)$([ "$(id -u)" = 0 ] || echo ', not root: tests that need root skip')"
+echo "$hdr"
+echo "$hdr" >&"$full"
 [ ${#expects[@]} -gt 0 ] && echo "# expectations: ${expects[*]##*/}"
 [ $summary = 1 ] && echo "# logs: $LOGDIR"
 echo "1..${#selected[@]}"
@@ -659,6 +698,10 @@ for b in "${selected[@]}"; do
 	fi
 done
 
+# Which fixes does this kernel lack? Failures grouped by the guard they name.
+exec {full}>&-
+awk -v mode=summary -f "$HERE/lib/report.awk" "$tmp/full.ktap"
+[ ${#reports[@]} = 0 ] || write_reports "$tmp/full.ktap"
 echo "# Totals: pass:$total_pass fail:$total_fail xfail:$total_xfail xpass:$total_xpass skip:$total_skip error:$errors"
 if [ $failed -gt 0 ]; then
 	exit 1
