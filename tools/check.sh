@@ -155,7 +155,7 @@ sigkill_leaves_nothing() {
 		sleep 0.1
 	done
 	sleep 1
-	procs=$(run_procs $r)
+	procs=$(run_procs $r | sort -un)
 	if ! kill -0 $r 2>/dev/null || ! runs_exe "$exe" $procs; then
 		tail -5 "$out/kill.out"
 		bad "$what: no $exe within ${wait}s"
