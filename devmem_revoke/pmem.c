@@ -98,4 +98,25 @@ IOPIN_TEST(pmem, enabling_the_namespace_revokes_a_devmem_mapping,
 	iomem_unmap(&again);
 }
 
+/* read() of /dev/mem below high_memory: allowed while free, EPERM while claimed. */
+IOPIN_TEST(pmem, read_follows_the_claim,
+	   .guard = "90a545e98126 v4.5 restrict /dev/mem to idle io memory ranges",
+	   .needs = NEEDS_DEVMEM | NEEDS_IOMEM_STRICT | NEEDS_DESTRUCTIVE)
+{
+	off_t at = self->p.start + PMEM_OFF;
+	uint32_t v = 0, want = 0x6a6b6c6d;
+	char why[320];
+
+	EXPECT_WRITE_OK(self->m.addr, want, "write through the mapping");
+	ASSERT_TRUE(iomem_check_errno(pread(self->m.fd, &v, 4, at) == 4 ? 0 : errno, 0,
+				      why, sizeof(why)))
+		TH_LOG("read() of the free range at 0x%llx: %s", (unsigned long long)at, why);
+	ASSERT_EQ(want, v);
+	ASSERT_EQ(0, iomem_sysfs_bind(self->p.ns, self->p.driver, why, sizeof(why)))
+		TH_LOG("%s", why);
+	EXPECT_TRUE(iomem_check_errno(pread(self->m.fd, &v, 4, at) == 4 ? 0 : errno, EPERM,
+				      why, sizeof(why)))
+		TH_LOG("read() of the claimed range at 0x%llx: %s", (unsigned long long)at, why);
+}
+
 IOPIN_MAIN
