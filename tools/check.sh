@@ -186,6 +186,14 @@ sigkill_leaves_nothing() {
 	rm -rf "$tmpd"
 }
 
+step "guard tags are well formed and consistent"
+if tools/check-guards.sh > "$out/guards.txt" 2>&1; then
+	ok "$(tail -n1 "$out/guards.txt")"
+else
+	head -20 "$out/guards.txt"
+	bad "tools/check-guards.sh"
+fi
+
 step "SIGKILL of the runner mid-binary leaves no process, file or state change"
 sigkill_leaves_nothing "native" "$top/cow/fork" 60 --no-build -t cow/fork
 
@@ -201,6 +209,14 @@ if [ $rc != 0 ] || [ -n "$unexpected" ]; then
 	bad "native run (exit $rc)"
 else
 	ok "native run"
+fi
+
+step "suite as an unprivileged user: exit 0 or 4, never a failure"
+if tools/check-unpriv.sh > "$out/unpriv.txt" 2>&1; then
+	ok "$(head -n1 "$out/unpriv.txt")"
+else
+	tail -30 "$out/unpriv.txt"
+	bad "tools/check-unpriv.sh"
 fi
 
 step "KTAP stream parses with the kernel's kunit.py"
