@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -223,10 +224,17 @@ static const char *iopin_needs_names(unsigned int needs, char *buf, size_t len)
 /* Wait until no keeper of an earlier test still restores global state. */
 static void iopin_wait_state_restored(void)
 {
-	int fd = open(kstate_lock_path(), O_RDONLY | O_CLOEXEC);
+	/* Not a link, not a FIFO someone planted there to make us block. */
+	int fd = open(kstate_lock_path(),
+		      O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
 
 	if (fd < 0)
 		return;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return;
+	}
 	while (flock(fd, LOCK_SH) && errno == EINTR)
 		;
 	close(fd);

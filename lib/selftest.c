@@ -60,7 +60,7 @@ static void expect_knob(struct __test_metadata *_metadata, const char *value,
 
 	/* After a kill the keeper restores on its own: wait until it is done. */
 	if (wait_for_keeper) {
-		fd = open(kstate_lock_path(), O_RDONLY);
+		fd = open(kstate_lock_path(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(0, flock(fd, LOCK_EX));
 		close(fd);
