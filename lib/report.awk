@@ -88,15 +88,32 @@ BEGIN {
 	next
 }
 
+# replace_all(s, from, to): every FROM in S by TO, both literal strings.
+# Not gsub(): what "\\" and "\\&" stand for in its replacement differs
+# between awks (mawk turns gsub(/\\/, "\\\\") into a single backslash).
+function replace_all(s, from, to,    out, i) {
+	out = ""
+	while ((i = index(s, from)) > 0) {
+		out = out substr(s, 1, i - 1) to
+		s = substr(s, i + length(from))
+	}
+	return out s
+}
+
 function json_str(s) {
-	gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); gsub(/\t/, "\\t", s)
-	gsub(/\r/, "\\r", s); gsub(/[\001-\037]/, "?", s)
+	s = replace_all(s, "\\", "\\\\"); s = replace_all(s, "\"", "\\\"")
+	s = replace_all(s, "\t", "\\t"); s = replace_all(s, "\r", "\\r")
+	gsub(/[\001-\037]/, "?", s)
+	gsub(/[\200-\377]/, "?", s)	# ASCII only: a stray byte would not be UTF-8
 	return "\"" s "\""
 }
 
 function xml_attr(s) {
-	gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); gsub(/>/, "\\&gt;", s)
-	gsub(/"/, "\\&quot;", s); gsub(/[\001-\010\013\014\016-\037]/, "?", s)
+	s = replace_all(s, "&", "&amp;"); s = replace_all(s, "<", "&lt;")
+	s = replace_all(s, ">", "&gt;"); s = replace_all(s, "\"", "&quot;")
+	s = replace_all(s, "\t", "&#9;")	# a parser turns a raw tab into a space
+	gsub(/[\001-\010\013\014\016-\037]/, "?", s)
+	gsub(/[\200-\377]/, "?", s)
 	return "\"" s "\""
 }
 
@@ -117,7 +134,7 @@ function emit_json(    i) {
 	printf "\n  ]\n}\n"
 }
 
-function emit_junit(    i, b, nb, order, tests, fails, skips, secs, t) {
+function emit_junit(    i, j, b, nb, order, tests, fails, skips, secs, t, tfails, tskips, tsecs) {
 	nb = 0
 	for (i = 1; i <= n; i++) {
 		b = r_bin[i]
@@ -128,7 +145,12 @@ function emit_junit(    i, b, nb, order, tests, fails, skips, secs, t) {
 		secs[b] += r_ms[i] / 1000
 	}
 	print "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
-	printf "<testsuites name=\"iopin\" tests=\"%d\">\n", n
+	for (j = 1; j <= nb; j++) {
+		b = order[j]
+		tfails += fails[b]; tskips += skips[b]; tsecs += secs[b]
+	}
+	printf "<testsuites name=\"iopin\" tests=\"%d\" failures=\"%d\" errors=\"0\" skipped=\"%d\" time=\"%.3f\">\n",
+		n, tfails, tskips, tsecs
 	for (j = 1; j <= nb; j++) {
 		b = order[j]
 		printf "  <testsuite name=%s tests=\"%d\" failures=\"%d\" errors=\"0\" skipped=\"%d\" time=\"%.3f\">\n",
@@ -158,7 +180,7 @@ function emit_junit(    i, b, nb, order, tests, fails, skips, secs, t) {
 }
 
 # Failures (and expected failures) grouped by the fix they guard.
-function emit_summary(    i, g, ng, gorder, nfail, nx, nxp, any, what) {
+function emit_summary(    i, j, pass, g, ng, gorder, nfail, nx, nxp, what) {
 	ng = 0
 	for (i = 1; i <= n; i++) {
 		if (r_verdict[i] != "fail" && r_verdict[i] != "xfail" && r_verdict[i] != "xpass")
@@ -181,9 +203,14 @@ function emit_summary(    i, g, ng, gorder, nfail, nx, nxp, any, what) {
 			if ((pass == 1) != (nfail[g] + nxp[g] > 0))
 				continue
 			what = (g ~ /^CVE-/) ? "" : " -- missing fix or a regression of it"
-			printf "# kernel %s fails %d test(s) guarded by %s%s: %d unexpected, %d expected (XFAIL)%s\n",
-				kernel, nfail[g] + nx[g], g, what, nfail[g], nx[g],
-				(nxp[g] ? ", " nxp[g] " expected to fail but passed (XPASS)" : "")
+			if (nfail[g] + nx[g] > 0)
+				printf "# kernel %s fails %d test(s) guarded by %s%s: %d unexpected, %d expected (XFAIL)%s\n",
+					kernel, nfail[g] + nx[g], g, what, nfail[g], nx[g],
+					(nxp[g] ? ", and " nxp[g] " expected to fail passed (XPASS)" : "")
+			else
+				# Only XPASSes: the kernel has the fix; an expectation is stale.
+				printf "# kernel %s passes %d test(s) guarded by %s that an expectation says fail here (XPASS): stale expectation?\n",
+					kernel, nxp[g], g
 			for (i = 1; i <= n; i++) {
 				if ((r_guard[i] == "" ? "(no guard)" : r_guard[i]) != g) continue
 				if (r_verdict[i] == "fail")

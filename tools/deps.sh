@@ -7,7 +7,8 @@
 # with apt-get when run as root on Debian, saying what it installs; else
 # lists what to install and fails.
 #
-# Usage: tools/deps.sh [--print-ksft-dir | --vm | --kernel-build]
+# Usage: tools/deps.sh [--print-ksft-dir | --vm | --kernel-build | --check]
+#   --check: what `make check` needs besides a build (report parsers, .deb tools).
 #   --kernel-build: what vm/build-kernel.sh needs.
 #   --vm: what the QEMU runner needs (vm/run-vm.sh) instead.
 set -eu
@@ -17,6 +18,7 @@ KSRC_PKG=linux-source-6.12
 # package  what needs it
 PKGS="gcc make pkg-config liburing-dev libpci-dev libnuma-dev xz-utils python3"
 KBUILD_PKGS="gcc make bc bison flex libelf-dev libssl-dev cpio kmod linux-source-6.12 patch xz-utils"
+CHECK_PKGS="python3-junitparser busybox-static mawk debhelper dpkg-dev lintian"
 VM_PKGS="qemu-system-x86 busybox-static cpio zstd e2fsprogs util-linux binutils bzip2 xz-utils lzop lz4"
 
 ksft_dir() {
@@ -57,6 +59,14 @@ if [ "${1:-}" = --kernel-build ]; then
 	# vm/build-kernel.sh: a kernel from linux-source-6.12.
 	if command -v dpkg-query >/dev/null; then
 		m=$(missing_pkgs $KBUILD_PKGS)
+		[ -z "$m" ] || apt_install $m
+	fi
+	exit 0
+fi
+
+if [ "${1:-}" = --check ]; then
+	if command -v dpkg-query >/dev/null; then
+		m=$(missing_pkgs $CHECK_PKGS)
 		[ -z "$m" ] || apt_install $m
 	fi
 	exit 0
