@@ -84,28 +84,43 @@ if [ ! -e "$src/.complete" ]; then
 fi
 
 # The source tree is shared by every build: a patch is applied for this
-# build and taken back out whatever happens.
+# build and taken back out whatever happens. A copy of it is kept as
+# .applied while it is in: a build killed with SIGKILL leaves it there, and
+# the next build reverses it before anything else.
 applied=""
 unapply() {
-	[ -n "$applied" ] && patch -d "$src" -p1 -R -s --no-backup-if-mismatch < "$applied"
+	[ -n "$applied" ] || return 0
+	patch -d "$src" -p1 -R -s --no-backup-if-mismatch < "$applied" &&
+		rm -f "$build/.applied"
 	applied=""
 }
 trap unapply EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+if [ -e "$build/.applied" ]; then
+	echo "build-kernel: taking back a patch an interrupted build left in $src" >&2
+	patch -d "$src" -p1 -R -s --no-backup-if-mismatch < "$build/.applied" ||
+		die "cannot reverse $build/.applied: remove $src to extract it again"
+	rm -f "$build/.applied"
+fi
 if [ -n "$patch_file" ]; then
 	patch -d "$src" -p1 -s --dry-run --no-backup-if-mismatch < "$patch_file" >/dev/null ||
 		die "$patch_file does not apply to linux-source $srcver"
+	cp "$patch_file" "$build/.applied"
+	applied=$build/.applied
 	patch -d "$src" -p1 -s --no-backup-if-mismatch < "$patch_file"
-	applied=$patch_file
 fi
 
 mkdir -p "$obj"
 # Debian's config, modules off, then what the suite needs.
 sed -e 's/=m$/=n/' "$debcfg" > "$obj/.config.new"
 cat "$VM_DIR/kernel.config" >> "$obj/.config.new"
+# .config.in records the input of the last olddefconfig that succeeded.
 if ! cmp -s "$obj/.config.new" "$obj/.config.in" 2>/dev/null; then
+	rm -f "$obj/.config.in"
 	cp "$obj/.config.new" "$obj/.config"
+	make -s -C "$src" O="$obj" olddefconfig >&2 || die "make olddefconfig failed"
 	cp "$obj/.config.new" "$obj/.config.in"
-	make -s -C "$src" O="$obj" olddefconfig >&2
 fi
 # What kernel.config asks for must have survived olddefconfig.
 missing=$(grep -E '^CONFIG_[A-Z0-9_]+=' "$VM_DIR/kernel.config" | while read -r want; do

@@ -278,6 +278,39 @@ fetch_debian() {
 	echo "$dir $pkg $ver"
 }
 
+# resolve_iopin SPEC MODULES_DIR: a kernel the project builds itself from
+# Debian's linux-source-6.12 (vm/build-kernel.sh): iopin-6.12-gup_test (Debian's
+# config + CONFIG_GUP_TEST, every driver the VM needs built in), or
+# iopin-6.12-<mutant>, the same with mutants/<mutant>.patch applied.  Built
+# once (an hour for the first, minutes for a mutant) and cached; set
+# IOPIN_VM_BUILD=0 to only use a kernel that is already built.
+resolve_iopin() {
+	local spec=$1 name=${1#iopin-} img args=() mutant
+
+	[[ -z $2 ]] || warn "--modules is ignored for $spec: its drivers are built in"
+	case $name in
+	6.12-gup_test) ;;
+	6.12-?*)
+		mutant=${name#6.12-}
+		[[ $mutant =~ ^[A-Za-z0-9_.-]+$ && -f $VM_DIR/../mutants/$mutant.patch ]] ||
+			die "$EXIT_USAGE" "--kernel $spec: no mutants/$mutant.patch (iopin-6.12-gup_test or iopin-6.12-<mutant>)"
+		args=(--patch "$VM_DIR/../mutants/$mutant.patch" --name "$name") ;;
+	*)	die "$EXIT_USAGE" "--kernel $spec: iopin kernels are iopin-6.12-gup_test and iopin-6.12-<mutant>" ;;
+	esac
+	if ! img=$("$VM_DIR/build-kernel.sh" "${args[@]}" --print 2>/dev/null); then
+		[[ ${IOPIN_VM_BUILD:-1} == 0 ]] &&
+			die "$EXIT_SETUP" "$spec is not built (IOPIN_VM_BUILD=0): vm/build-kernel.sh ${args[*]}"
+		msg "building $spec (vm/build-kernel.sh ${args[*]}): the first build takes about an hour, a mutant minutes"
+		img=$("$VM_DIR/build-kernel.sh" "${args[@]}") ||
+			die "$EXIT_SETUP" "vm/build-kernel.sh ${args[*]} failed"
+	fi
+	K_DESC="$spec: ${img%/bzImage}"
+	# A built kernel is immutable (its directory is keyed by source, config
+	# and patch): the extracted vmlinux is cached beside it.
+	with_cache_lock prepare_boot_image "$img" "${img%/*}/vmlinux" || exit
+	prepare_boot_image "$img" "${img%/*}/vmlinux"
+}
+
 resolve_kernel() {
 	local spec=$1 moddir=$2 dir pkg ver key
 
@@ -289,6 +322,9 @@ resolve_kernel() {
 			exit "$EXIT_SETUP"
 		[[ -n $dir ]] || exit "$EXIT_SETUP"
 		use_deb_tree "$dir" "$spec: $pkg $ver"
+		;;
+	iopin-*)
+		resolve_iopin "$spec" "$moddir"
 		;;
 	*.deb)
 		[[ -f $spec ]] || die "$EXIT_USAGE" "--kernel $spec: no such file"
@@ -303,7 +339,7 @@ resolve_kernel() {
 		use_deb_tree "$dir" "${spec##*/}"
 		;;
 	*)
-		[[ -f $spec ]] || die "$EXIT_USAGE" "--kernel $spec: no such file (expected debian-6.1, debian-6.12, a .deb or a bzImage)"
+		[[ -f $spec ]] || die "$EXIT_USAGE" "--kernel $spec: no such file (expected debian-6.1, debian-6.12, iopin-6.12-gup_test, iopin-6.12-<mutant>, a .deb or a bzImage)"
 		K_DESC=$spec
 		# Kernels under test change on every bisect step: the extracted
 		# vmlinux lives in the per-run directory, not in the cache.
