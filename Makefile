@@ -67,8 +67,12 @@ check: all
 check-native: all
 	tools/check.sh --native-only
 
+# Not part of check: builds and boots one kernel per mutants/*.patch (hours).
+check-mutants: all
+	tools/check-mutants.sh
+
 clean:
 	rm -f $(TESTS) lib/selftest lib/iopin-hold $(LIB) $(LIB_OBJS) tests.list
 	rm -rf install
 
-.PHONY: all deps install check check-native clean
+.PHONY: all deps install check check-native check-mutants clean
