@@ -81,7 +81,8 @@ static struct pci_access *pci_open(void)
 	return acc;
 }
 
-static int parse_bdf(const char *bdf, int *dom, int *bus, int *dev, int *fn)
+static int parse_bdf(const char *bdf, unsigned int *dom, unsigned int *bus,
+		     unsigned int *dev, unsigned int *fn)
 {
 	char end;
 
@@ -126,7 +127,7 @@ static void fill_dev(struct iomem_dev *d, struct pci_dev *p)
 
 int iomem_dev_get(struct iomem_dev *d, const char *bdf, char *why, size_t len)
 {
-	int dom, bus, dev, fn;
+	unsigned int dom, bus, dev, fn;
 	struct pci_access *acc;
 	struct pci_dev *p;
 	char path[128];
