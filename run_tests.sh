@@ -445,6 +445,25 @@ cleanup() {
 	rm -rf "$tmp"
 }
 
+# ---- one run at a time ------------------------------------------------------
+#
+# Tests change machine-wide knobs (THP, hugetlb pools, driver bindings) and
+# each binary is checked for leaving them as it found them: two runs of the
+# suite at once on one machine would trip over each other's changes. A run
+# as root waits for any other on this machine; the lock lives beside the
+# state lock, in a directory only root can write (checked above).
+one_run_at_a_time() {
+	local lock
+	[ "$(id -u)" = 0 ] || return 0
+	lock="$(dirname -- "$STATE_LOCK")/iopin-run.lock"
+	[ ! -L "$lock" ] || die_usage "refusing run lock $lock: a symbolic link"
+	exec {runlock}>> "$lock" || die_usage "cannot open the run lock $lock"
+	if ! flock -n "$runlock"; then
+		echo "# another iopin run holds $lock: waiting for it to finish"
+		flock "$runlock"
+	fi
+}
+
 # ---- hugetlb pools held for the whole run -------------------------------
 #
 # lib/iopin-hold makes enough hugetlb pages of every size free and keeps
@@ -644,6 +663,7 @@ echo "$hdr" >&"$full"
 [ ${#expects[@]} -gt 0 ] && echo "# expectations: ${expects[*]##*/}"
 [ $summary = 1 ] && echo "# logs: $LOGDIR"
 echo "1..${#selected[@]}"
+one_run_at_a_time
 hold_pools
 for b in "${selected[@]}"; do
 	n=$((n + 1))
