@@ -31,7 +31,7 @@ gup_longterm_TESTS := rules
 ptrace_access_TESTS := normal force_override shmem_race
 
 TESTS := $(foreach c,$(COLLECTIONS),$(addprefix $(c)/,$($(c)_TESTS)))
-LIB_OBJS := lib/kernel.o lib/mem.o lib/pin.o lib/task.o lib/vfio.o lib/iomem.o lib/trace.o lib/xdp.o
+LIB_OBJS := lib/kernel.o lib/mem.o lib/pin.o lib/task.o lib/vfio.o lib/iomem.o lib/trace.o lib/xdp.o lib/rdma.o
 LIB := lib/libiopin.a
 INSTALL_PATH ?= $(CURDIR)/install
 

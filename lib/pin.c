@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Pin backends: io_uring fixed buffers, vmsplice, gup_test; VFIO in vfio.c,
- * AF_XDP in xdp.c.
+ * AF_XDP in xdp.c, RDMA in rdma.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +20,7 @@
 
 #include "kernel.h"
 #include "pin.h"
+#include "rdma.h"
 #include "task.h"
 #include "vfio.h"
 #include "xdp.h"
@@ -344,6 +345,10 @@ static const struct pin_backend backends[PIN_NR] = {
 		      xdp_probe, xdp_pin, xdp_read, xdp_unpin },
 	[PIN_VFIO_RW] = { "vfio_rw", PIN_LONGTERM | PIN_WRITE,
 			  vfio_probe, vfio_pin, vfio_read, vfio_unpin, vfio_write },
+	[PIN_RDMA_RO] = { "rdma_ro", PIN_LONGTERM,
+			  rdma_probe, rdma_pin, rdma_read, rdma_unpin },
+	[PIN_RDMA_RW] = { "rdma_rw", PIN_LONGTERM | PIN_WRITE,
+			  rdma_probe, rdma_pin, rdma_read, rdma_unpin, rdma_write },
 };
 
 /* ---- the long-term pin rules -------------------------------------------- */

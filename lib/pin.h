@@ -25,6 +25,8 @@ enum pin_id {
 	PIN_VFIO_RO,		/* VFIO type1 MAP_DMA, device read-only: R/O long-term */
 	PIN_XDP,		/* AF_XDP umem (XDP_UMEM_REG): R/W long-term */
 	PIN_VFIO_RW,		/* VFIO type1 MAP_DMA, device read/write: R/W long-term */
+	PIN_RDMA_RO,		/* RDMA (soft-RoCE) MR, remote read only: R/O long-term */
+	PIN_RDMA_RW,		/* RDMA (soft-RoCE) MR, local+remote write: R/W long-term */
 	PIN_NR,
 };
 
@@ -40,11 +42,13 @@ enum pin_id {
 
 /*
  * X(id, name) for R/O long-term backends whose reads are device DMAs: slow
- * (edu: ~200 ms a read under QEMU TCG) and only a window of the range (the
- * first page). Tests cross them with small memory tables.
+ * (edu: ~200 ms a read under QEMU TCG; RDMA: a soft-RoCE device set up per
+ * pin) and only a window of the range. Tests cross them with small memory
+ * tables.
  */
 #define PIN_RO_LONGTERM_DEVICE_BACKENDS(X, arg)	\
-	X(PIN_VFIO_RO, vfio_ro, arg)
+	X(PIN_VFIO_RO, vfio_ro, arg)			\
+	X(PIN_RDMA_RO, rdma_ro, arg)
 
 /*
  * X(id, name) for every long-term backend gup_longterm/ crosses with memory
@@ -58,7 +62,9 @@ enum pin_id {
 	X(PIN_GUP_RO, gup_ro, arg)		\
 	X(PIN_GUP_RO_FAST, gup_ro_fast, arg)	\
 	X(PIN_VFIO_RO, vfio_ro, arg)		\
-	X(PIN_VFIO_RW, vfio_rw, arg)
+	X(PIN_VFIO_RW, vfio_rw, arg)		\
+	X(PIN_RDMA_RO, rdma_ro, arg)		\
+	X(PIN_RDMA_RW, rdma_rw, arg)
 
 struct pin;
 

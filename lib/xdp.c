@@ -42,8 +42,6 @@
 #endif
 
 #define RING_SIZE	64
-#define VETH_TX		"iopin-x0"
-#define VETH_RX		"iopin-x1"
 #define VETH_MTU	9000
 
 struct xdp_pin {
@@ -154,6 +152,46 @@ static int veth_create(char *why, size_t len)
 	return ret;
 }
 
+int veth_move(const char *name, int netns_fd, const char *new_name,
+	      char *why, size_t len)
+{
+	struct {
+		struct nlmsghdr n;
+		struct ifinfomsg i;
+		char buf[128];
+	} req = { 0 };
+	struct {
+		struct nlmsghdr n;
+		struct nlmsgerr e;
+		char buf[256];
+	} resp;
+	__u32 nsfd = netns_fd;
+	int fd, ret;
+
+	req.n.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
+	req.n.nlmsg_type = RTM_NEWLINK;
+	req.n.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	req.i.ifi_family = AF_UNSPEC;
+	req.i.ifi_index = if_nametoindex(name);
+	nl_attr(&req.n, IFLA_NET_NS_FD, &nsfd, sizeof(nsfd));
+	nl_attr(&req.n, IFLA_IFNAME, new_name, strlen(new_name) + 1);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (send(fd, &req, req.n.nlmsg_len, 0) < 0 ||
+	    recv(fd, &resp, sizeof(resp), 0) < (ssize_t)sizeof(resp.n)) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	close(fd);
+	ret = resp.n.nlmsg_type == NLMSG_ERROR ? resp.e.error : 0;
+	if (ret)
+		snprintf(why, len, "moving %s to another namespace as %s: %s", name,
+			 new_name, strerror(-ret));
+	return ret;
+}
+
 static int link_up(int sock, const char *name)
 {
 	struct ifreq ifr = { 0 };
@@ -165,16 +203,8 @@ static int link_up(int sock, const char *name)
 	return ioctl(sock, SIOCSIFFLAGS, &ifr) ? -errno : 0;
 }
 
-/*
- * In the (new) current namespace: a veth pair, both ends up, IPv6 off so
- * the stack sends nothing of its own, and a packet socket on the peer.
- */
-static int read_path_links(struct xdp_pin *x, char *why, size_t len)
+int veth_pair_up(char *why, size_t len)
 {
-	struct sockaddr_ll sll = {
-		.sll_family = AF_PACKET,
-		.sll_protocol = htons(ETH_P_ALL),
-	};
 	int s, ret;
 
 	/* Namespace-local sysctls: this namespace's, not the machine's. */
@@ -188,10 +218,22 @@ static int read_path_links(struct xdp_pin *x, char *why, size_t len)
 		return -errno;
 	ret = link_up(s, VETH_RX) ?: link_up(s, VETH_TX);
 	close(s);
-	if (ret) {
+	if (ret)
 		snprintf(why, len, "bringing the veth pair up: %s", strerror(-ret));
+	return ret;
+}
+
+/* In the (new) current namespace: the veth pair and a packet socket on the peer. */
+static int read_path_links(struct xdp_pin *x, char *why, size_t len)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_ALL),
+	};
+	int ret = veth_pair_up(why, len);
+
+	if (ret)
 		return ret;
-	}
 	x->tx_ifindex = if_nametoindex(VETH_TX);
 	x->pkt = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
 	sll.sll_ifindex = if_nametoindex(VETH_RX);

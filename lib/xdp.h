@@ -19,6 +19,24 @@ struct pin;
 #define XDP_FRAME_SIZE		4096
 #define XDP_READ_WINDOW		(2UL << 20)
 
+/* The veth pair, in the private namespace (also rdma.c's netdev). */
+#define VETH_TX		"iopin-x0"
+#define VETH_RX		"iopin-x1"
+
+/*
+ * In the current network namespace (a private one): create the veth pair
+ * VETH_TX/VETH_RX and bring both up, with IPv6 off so that the stack sends
+ * nothing of its own. 0 or -errno with why set.
+ */
+int veth_pair_up(char *why, size_t len);
+/*
+ * Move veth end name to the namespace of netns_fd, renamed new_name (down
+ * there). When the namespace it leaves dies, the peer left behind goes, and
+ * takes this end with it.
+ */
+int veth_move(const char *name, int netns_fd, const char *new_name,
+	      char *why, size_t len);
+
 int xdp_probe(char *why, size_t len);
 /* Register [p->addr, p->addr + p->len) as umem; p->len becomes the window. */
 int xdp_pin(struct pin *p);

@@ -214,6 +214,29 @@ build_modules() {
 	rm -rf "$root"
 }
 
+# install_rdma_userspace ROOT: libibverbs (lib/rdma.c dlopen()s it), its
+# rxe provider and driver file and their libraries, when this host has them.
+install_rdma_userspace() {
+	local root=$1 lib dst f
+	local -a files=()
+	stage_dir "$root" || return 1
+
+	lib=$(ldconfig -p | awk '/libibverbs\.so\.1 /{ print $NF; exit }')
+	[[ -n $lib ]] || return 0
+	files=("$lib" "${lib%/*}"/libibverbs/librxe-rdmav*.so)
+	for f in "${files[@]}"; do
+		[[ -e $f ]] || return 0
+		dst=$(guest_path "$root" "$f")
+		mkdir -p "${dst%/*}"
+		cp -L "$f" "$dst"
+	done
+	install_libs "$root" "${files[@]}"
+	if [[ -e /etc/libibverbs.d/rxe.driver ]]; then
+		mkdir -p "$root/etc/libibverbs.d"
+		cp /etc/libibverbs.d/rxe.driver "$root/etc/libibverbs.d/"
+	fi
+}
+
 # build_suite ROOT OUT SUITE_DIR ARGS_FILE ENV_FILE [EXPECT_FILE...]: the
 # per-run part.  ARGS_FILE holds the guest run_tests.sh arguments
 # NUL-separated (no quoting problems whatever they contain), ENV_FILE bash
@@ -237,5 +260,6 @@ build_suite() {
 		is_elf "$f" && elfs+=("$f")
 	done < <(find "$root/iopin" -type f -print0)
 	install_libs "$root" "${elfs[@]}"
+	install_rdma_userspace "$root"
 	cpio_pack "$root" "$out"
 }
