@@ -61,6 +61,12 @@ install: all
 	mkdir -p $(INSTALL_PATH)/lib && cp lib/iopin-hold lib/report.awk $(INSTALL_PATH)/lib/
 	for t in $(TESTS); do mkdir -p $(INSTALL_PATH)/$$(dirname $$t); cp $$t $(INSTALL_PATH)/$$t; done
 
+# make gen_tar [GEN_TAR=FILE]: the installed suite as a tarball that runs
+# without the source tree or a compiler (README.md, "Fleets").
+GEN_TAR ?= $(CURDIR)/iopin.tar.gz
+gen_tar: all
+	CC="$(CC)" CPPFLAGS="$(CPPFLAGS)" CFLAGS="$(CFLAGS)" LIB="$(LIB)" tools/lava/gen-tar.sh $(GEN_TAR)
+
 check: all
 	tools/check.sh
 
@@ -75,4 +81,4 @@ clean:
 	rm -f $(TESTS) lib/selftest lib/iopin-hold $(LIB) $(LIB_OBJS) tests.list
 	rm -rf install
 
-.PHONY: all deps install check check-native check-mutants clean
+.PHONY: all deps install gen_tar check check-native check-mutants clean
