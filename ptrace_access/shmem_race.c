@@ -13,9 +13,12 @@
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <time.h>
+
+#define MIN_WRITES	100
 
 static long race_ms(void)
 {
@@ -128,8 +131,10 @@ static void *discard_loop(void *arg)
 {
 	struct race *r = arg;
 
-	while (!r->stop_access)
+	while (!r->stop_access) {
 		madvise(r->map, page_size(), MADV_DONTNEED);
+		sched_yield();	/* let the others in on a 2-CPU emulated VM */
+	}
 	return NULL;
 }
 
@@ -149,16 +154,23 @@ IOPIN_TEST(shmem_uffd_minor, forced_writes_racing_uffdio_continue_leave_the_file
 	   .needs = NEEDS_ROOT)
 {
 	struct race r = { .map = self->map, .uffd = self->uffd, .mem_fd = self->mem_fd };
-	struct timespec ts = { race_ms() / 1000, (race_ms() % 1000) * 1000000 };
+	struct timespec ts = { 0, 10 * 1000000 };
 	pthread_t handler, writer, discarder, toucher;
 	size_t ps = page_size();
 	char *file;
+	long ms;
 
 	ASSERT_EQ(0, pthread_create(&handler, NULL, minor_fault_handler, &r));
 	ASSERT_EQ(0, pthread_create(&writer, NULL, force_write_loop, &r));
 	ASSERT_EQ(0, pthread_create(&discarder, NULL, discard_loop, &r));
 	ASSERT_EQ(0, pthread_create(&toucher, NULL, touch_loop, &r));
-	nanosleep(&ts, NULL);
+	/*
+	 * At least IOPIN_RACE_MS, and on until enough writes went through
+	 * (a slow emulated VM), but never more than ten times that.
+	 */
+	for (ms = 0; ms < 10 * race_ms() && (ms < race_ms() || r.writes < MIN_WRITES);
+	     ms += 10)
+		nanosleep(&ts, NULL);
 	/* The handler goes last: a write may be waiting for it. */
 	r.stop_access = true;
 	pthread_join(writer, NULL);
@@ -167,7 +179,7 @@ IOPIN_TEST(shmem_uffd_minor, forced_writes_racing_uffdio_continue_leave_the_file
 	r.stop_handler = true;
 	pthread_join(handler, NULL);
 	ksft_print_msg("%ld forced writes, %ld UFFDIO_CONTINUEs in %ld ms\n",
-		       r.writes, r.continues, race_ms());
+		       r.writes, r.continues, ms);
 	ASSERT_LT(0, r.writes) TH_LOG("no forced write went through");
 	ASSERT_LT(0, r.continues) TH_LOG("no minor fault was resolved: no race");
 	file = mmap(NULL, ps, PROT_READ, MAP_SHARED, self->memfd, 0);
