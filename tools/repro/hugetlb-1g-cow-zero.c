@@ -22,14 +22,15 @@
  *   -m MODE   cow    fill A, fork, parent writes B, child checks A (default)
  *             nocow  fill A, fork, nobody writes, child and parent check A
  *             nofork fill A, wait -d ms, check A
- *             pair   two pages at fixed addresses (-a), fill, fork; the
+ *             pair   two pages at fixed addresses (-a), touched, fork; the
  *                    child reports which of them it has (no COW)
  *   -a LAYOUT with -m pair: "same" puts both pages in one 512 GiB region
  *             (one PUD table), "split" in two (default same)
  *   -k        keep the pages in the pool for all runs (default: add and
  *             remove them around every run, as lib's per-test reservation
  *             did)
- *   -p PAGES  pages added to the pool (default 2)
+ *   -p PAGES  pages added to the pool (default 2; 0: use free pages as they
+ *             are, e.g. hugepages= from the kernel command line)
  *   -d MS     wait between filling and the fork/check (default 0)
  *   -g MS     wait after a run before the next one (default 0)
  *   -o ORDER  page_reporting_order during the runs (restored afterwards)
@@ -501,7 +502,7 @@ static int pair_run(const struct opts *o, int run)
 				munmap(m[0], len);
 			return -1;
 		}
-		fill(m[i], len, SEED_A);
+		m[i][0] = word(0, SEED_A);	/* faults in the whole page */
 		pfn[i] = pfn_of(m[i]);
 	}
 	if (pipe2(res, O_CLOEXEC))
@@ -660,7 +661,7 @@ int main(int argc, char **argv)
 		default: usage(argv[0]);
 		}
 	}
-	if (o.runs < 1 || o.pages < 1 || (o.kb != 1048576 && o.kb != 2048))
+	if (o.runs < 1 || o.pages < 0 || (o.kb != 1048576 && o.kb != 2048))
 		usage(argv[0]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	lock_fd = open(lock && *lock ? lock : "/run/iopin-state.lock",
