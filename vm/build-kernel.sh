@@ -20,8 +20,8 @@
 #                                key = hash of source version, config and
 #                                patch: a build that exists is not redone
 # Prints the bzImage path on stdout. Needs only Debian packages (installed
-# with tools/deps.sh --kernel-build). Exit 0, 1 on a build failure, 2 on
-# bad usage.
+# with tools/deps.sh --kernel-build). IOPIN_KERNEL_JOBS: make -j (default
+# nproc). Exit 0, 1 on a build failure, 2 on bad usage.
 set -euo pipefail
 
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -119,7 +119,11 @@ cat "$VM_DIR/kernel.config" >> "$obj/.config.new"
 if ! cmp -s "$obj/.config.new" "$obj/.config.in" 2>/dev/null; then
 	rm -f "$obj/.config.in"
 	cp "$obj/.config.new" "$obj/.config"
-	make -s -C "$src" O="$obj" olddefconfig >&2 || die "make olddefconfig failed"
+	# (kernel.config overrides Debian's values on purpose: not worth a warning)
+	make -s -C "$src" O="$obj" olddefconfig > "$obj/olddefconfig.log" 2>&1 || {
+		cat "$obj/olddefconfig.log" >&2
+		die "make olddefconfig failed"
+	}
 	cp "$obj/.config.new" "$obj/.config.in"
 fi
 # What kernel.config asks for must have survived olddefconfig.
@@ -128,10 +132,12 @@ missing=$(grep -E '^CONFIG_[A-Z0-9_]+=' "$VM_DIR/kernel.config" | while read -r 
 done)
 [ -z "$missing" ] || die "olddefconfig dropped: $(echo $missing)"
 
-echo "build-kernel: building $name in $obj ($(nproc) jobs)" >&2
+jobs=${IOPIN_KERNEL_JOBS:-$(nproc)}
+[[ $jobs =~ ^[1-9][0-9]*$ ]] || die "IOPIN_KERNEL_JOBS must be a number" 2
+echo "build-kernel: building $name in $obj ($jobs jobs)" >&2
 start=$(date +%s)
 mkdir -p "$out.tmp"
-if ! make -C "$src" O="$obj" -j"$(nproc)" bzImage > "$out.tmp/build.log" 2>&1; then
+if ! make -C "$src" O="$obj" -j"$jobs" bzImage > "$out.tmp/build.log" 2>&1; then
 	tail -n 30 "$out.tmp/build.log" >&2
 	die "build of $name failed (log: $out.tmp/build.log)"
 fi
