@@ -322,6 +322,13 @@ enum mem_result hugetlb_reserve(unsigned long kb, long needed, char *why,
 	resv = sysfs_read_long(path);
 	snprintf(path, sizeof(path), "%s/free_hugepages", dir);
 	free_pages = sysfs_read_long(path);
+	/*
+	 * Reserved pages are free pages set aside, so resv <= free; the 1 GiB
+	 * pool's resv_hugepages has been seen to read 2^64 - 1 (an underflow),
+	 * which strtol() clamps to LONG_MAX: count no free page as available.
+	 */
+	if (resv > free_pages)
+		resv = free_pages;
 	deficit = needed - (free_pages - resv);
 	if (deficit <= 0)
 		return MEM_OK;
