@@ -18,6 +18,10 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <dirent.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "kernel.h"
@@ -708,7 +712,8 @@ static enum mem_result create_file(struct mem *m)
 
 /* ---- swap ----------------------------------------------------------------- */
 
-#define SWAPFILE_KB	(32 * 1024)
+#define SWAPFILE_KB	(32 * 1024UL)
+#define SWAP_MAGIC	"SWAPSPACE2"
 
 /* Free kB over all active swap areas. */
 static long swap_free_kb(void)
@@ -742,7 +747,7 @@ static int swapfile_write(int fd, size_t size)
 	hdr = (uint32_t *)(buf + 1024);		/* after the boot block */
 	hdr[0] = 1;				/* version */
 	hdr[1] = size / ps - 1;			/* last page */
-	memcpy(buf + ps - 10, "SWAPSPACE2", 10);
+	memcpy(buf + ps - 10, SWAP_MAGIC, sizeof(SWAP_MAGIC) - 1);	/* no NUL */
 	if (!ret && (pwrite(fd, buf, ps, 0) != (ssize_t)ps || fsync(fd)))
 		ret = -1;
 	free(buf);
@@ -772,7 +777,7 @@ enum mem_result swap_ensure(unsigned long kb, char *why, size_t len)
 		snprintf(why, len, "creating a swap file in %s: %s", dir, strerror(errno));
 		return MEM_ERR;
 	}
-	if (swapfile_write(fd, (size_t)(kb > SWAPFILE_KB ? kb : SWAPFILE_KB) * 1024)) {
+	if (swapfile_write(fd, (kb > SWAPFILE_KB ? kb : SWAPFILE_KB) * 1024UL)) {
 		snprintf(why, len, "writing swap file %s: %s", path, strerror(errno));
 		close(fd);
 		unlink(path);
@@ -945,4 +950,176 @@ char *mem_map_backing_view(struct mem *m, size_t *len, uint8_t *seed)
 		return NULL;
 	p = mmap(NULL, m->size, PROT_READ, MAP_SHARED, m->fd, 0);
 	return p == MAP_FAILED ? NULL : p;
+}
+
+/* ---- userfaultfd write-protection -------------------------------------- */
+
+static void *uffd_wp_thread(void *arg)
+{
+	struct uffd_wp *u = arg;
+	struct pollfd pfd[2] = {
+		{ .fd = u->fd, .events = POLLIN },
+		{ .fd = u->stop[0], .events = POLLIN },
+	};
+	struct uffd_msg msg;
+
+	while (poll(pfd, 2, -1) > 0 && !(pfd[1].revents & POLLIN)) {
+		struct uffdio_writeprotect wp = { 0 };
+
+		if (read(u->fd, &msg, sizeof(msg)) != sizeof(msg) ||
+		    msg.event != UFFD_EVENT_PAGEFAULT)
+			continue;
+		if (msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP)
+			u->faults++;
+		/* Resolve: unprotect the page, waking the faulting thread. */
+		wp.range.start = msg.arg.pagefault.address & ~(page_size() - 1);
+		wp.range.len = page_size();
+		ioctl(u->fd, UFFDIO_WRITEPROTECT, &wp);
+	}
+	return NULL;
+}
+
+enum mem_result uffd_wp_arm(struct uffd_wp *u, void *addr, size_t len,
+			    char *why, size_t whylen)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = {
+		.range = { .start = (uintptr_t)addr, .len = len },
+		.mode = UFFDIO_REGISTER_MODE_WP,
+	};
+	struct uffdio_writeprotect wp = {
+		.range = { .start = (uintptr_t)addr, .len = len },
+		.mode = UFFDIO_WRITEPROTECT_MODE_WP,
+	};
+	pthread_t t;
+
+	memset(u, 0, sizeof(*u));
+	u->stop[0] = u->stop[1] = -1;
+	u->fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (u->fd < 0) {
+		snprintf(why, whylen, "no userfaultfd: %s (CONFIG_USERFAULTFD; vm.unprivileged_userfaultfd for non-root)",
+			 strerror(errno));
+		return MEM_SKIP;
+	}
+	if (ioctl(u->fd, UFFDIO_API, &api) ||
+	    !(api.features & UFFD_FEATURE_PAGEFAULT_FLAG_WP)) {
+		snprintf(why, whylen, "userfaultfd has no write-protect mode (v5.7)");
+		goto skip;
+	}
+	if (ioctl(u->fd, UFFDIO_REGISTER, &reg) || ioctl(u->fd, UFFDIO_WRITEPROTECT, &wp)) {
+		snprintf(why, whylen, "userfaultfd write-protect of %zu bytes: %s", len,
+			 strerror(errno));
+		goto skip;
+	}
+	if (pipe2(u->stop, O_CLOEXEC) || pthread_create(&t, NULL, uffd_wp_thread, u)) {
+		snprintf(why, whylen, "userfaultfd thread: %s", strerror(errno));
+		goto skip;
+	}
+	u->thread = (unsigned long)t;
+	u->running = true;
+	return MEM_OK;
+skip:
+	uffd_wp_disarm(u);
+	return MEM_SKIP;
+}
+
+int uffd_wp_disarm(struct uffd_wp *u)
+{
+	if (u->running) {
+		(void)!write(u->stop[1], "s", 1);
+		pthread_join((pthread_t)u->thread, NULL);
+		u->running = false;
+	}
+	if (u->stop[0] >= 0)
+		close(u->stop[0]);
+	if (u->stop[1] >= 0)
+		close(u->stop[1]);
+	if (u->fd >= 0)
+		close(u->fd);
+	u->fd = u->stop[0] = u->stop[1] = -1;
+	return u->faults;
+}
+
+/* ---- zones --------------------------------------------------------------- */
+
+/*
+ * Walk /proc/zoneinfo: fn(node, zone, start_pfn, spanned, managed, arg) for
+ * each zone, until fn returns true. The start_pfn line comes last of the
+ * three, so a zone is complete when it is read (empty zones have none).
+ */
+static bool zoneinfo_walk(bool (*fn)(int, const char *, uint64_t, uint64_t,
+				     long, void *), void *arg)
+{
+	FILE *f = fopen("/proc/zoneinfo", "re");
+	char line[256], zone[32] = "";
+	unsigned long long start, spanned = 0;
+	long managed = 0;
+	bool done = false;
+	int node = -1;
+
+	if (!f)
+		return false;
+	while (!done && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d, zone %31s", &node, zone) == 2)
+			spanned = managed = 0;
+		else if (sscanf(line, " spanned %llu", &spanned) == 1 ||
+			 sscanf(line, " managed %ld", &managed) == 1)
+			;
+		else if (sscanf(line, " start_pfn: %llu", &start) == 1)
+			done = fn(node, zone, start, spanned, managed, arg);
+	}
+	fclose(f);
+	return done;
+}
+
+struct zone_query {
+	uint64_t pfn;
+	int node;
+	char zone[32];
+	long movable;
+};
+
+static bool zone_holds(int node, const char *zone, uint64_t start,
+		       uint64_t spanned, long managed, void *arg)
+{
+	struct zone_query *q = arg;
+
+	(void)managed;
+	if (q->pfn < start || q->pfn >= start + spanned)
+		return false;
+	q->node = node;
+	snprintf(q->zone, sizeof(q->zone), "%s", zone);
+	return true;
+}
+
+const char *pfn_zone(uint64_t pfn, int *node)
+{
+	static struct zone_query q;
+
+	memset(&q, 0, sizeof(q));
+	q.pfn = pfn;
+	if (!zoneinfo_walk(zone_holds, &q))
+		return NULL;
+	if (node)
+		*node = q.node;
+	return q.zone;
+}
+
+static bool zone_count_movable(int node, const char *zone, uint64_t start,
+			       uint64_t spanned, long managed, void *arg)
+{
+	(void)node;
+	(void)start;
+	(void)spanned;
+	if (!strcmp(zone, "Movable"))
+		((struct zone_query *)arg)->movable += managed;
+	return false;
+}
+
+long zone_movable_pages(void)
+{
+	struct zone_query q = { 0 };
+
+	zoneinfo_walk(zone_count_movable, &q);
+	return q.movable;
 }

@@ -228,6 +228,38 @@ int clear_soft_dirty(void);
 /* Is [addr, addr+size) one THP (folio of exactly size)? */
 bool range_is_one_thp(const void *addr, size_t size);
 
+/* ---- zones --------------------------------------------------------------- */
+
+/*
+ * Name of the zone ("DMA32", "Normal", "Movable", ...) whose span in
+ * /proc/zoneinfo holds pfn, and its node; NULL if none does.
+ */
+const char *pfn_zone(uint64_t pfn, int *node);
+/* Managed pages of ZONE_MOVABLE over all nodes (0: there is none). */
+long zone_movable_pages(void);
+
+/* ---- userfaultfd write-protection -------------------------------------- */
+
+/*
+ * Write-protect [addr, addr+len) (private anon) with userfaultfd and count
+ * the write-protect faults anything takes there: a thread records each one
+ * and resolves it (unprotects the page), so that a faulting GUP does not
+ * block forever.
+ */
+struct uffd_wp {
+	int fd;
+	int stop[2];
+	unsigned long thread;	/* pthread_t */
+	volatile int faults;
+	bool running;
+};
+
+/* MEM_SKIP with why when userfaultfd-wp is not available here. */
+enum mem_result uffd_wp_arm(struct uffd_wp *u, void *addr, size_t len,
+			    char *why, size_t whylen);
+/* Stop the thread, close; returns the number of write-protect faults seen. */
+int uffd_wp_disarm(struct uffd_wp *u);
+
 /* ---- patterns and verification ----------------------------------------- */
 /* Fill buf with a pattern derived from seed, different per seed. */
 void pattern_fill(void *buf, size_t len, uint8_t seed);

@@ -25,6 +25,7 @@
 #include <rdma/rdma_netlink.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -179,6 +180,7 @@ struct rdma_pin {
 	struct ibv_mr *mr;	/* the pin */
 	struct ibv_mr *bounce_mr;
 	char *bounce;
+	size_t bounce_len;
 	union ibv_gid gid;
 	int gid_index;
 };
@@ -428,7 +430,12 @@ int rdma_pin(struct pin *p)
 	}
 	if (p->len > RDMA_READ_WINDOW)
 		p->len = RDMA_READ_WINDOW;
-	r->bounce = aligned_alloc(4096, (p->len + 4095) & ~4095UL);
+	/* Not merged with the test's memory (see vfio.c): MAP_NORESERVE. */
+	r->bounce_len = (p->len + 4095) & ~4095UL;
+	r->bounce = mmap(NULL, r->bounce_len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r->bounce == MAP_FAILED)
+		r->bounce = NULL;
 	if (r->bounce)
 		r->bounce_mr = ibv.reg_mr(r->pd, r->bounce, p->len,
 					  IBV_ACCESS_LOCAL_WRITE);
@@ -528,7 +535,8 @@ void rdma_unpin(struct pin *p)
 	/* Last: the namespace goes, and the kernel removes veth and rxe. */
 	if (r->ns_hold >= 0)
 		close(r->ns_hold);
-	free(r->bounce);
+	if (r->bounce)
+		munmap(r->bounce, r->bounce_len);
 	free(r);
 	p->priv = NULL;
 }

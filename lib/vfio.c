@@ -418,8 +418,13 @@ int vfio_pin(struct pin *p)
 	if (ret)
 		goto err;
 
+	/*
+	 * MAP_NORESERVE: a VMA the kernel never merges with the test's memory
+	 * next to it (a merged VMA would carry the new mapping's VM_SOFTDIRTY
+	 * into the tested range).
+	 */
 	v->bounce = mmap(NULL, EDU_BUF_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (v->bounce == MAP_FAILED) {
 		v->bounce = NULL;
 		ret = -errno;

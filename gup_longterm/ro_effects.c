@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A R/O long-term pin is a read: it must not act like a write on the
+ * process's page tables. Drivers took their R/O pins with
+ * FOLL_FORCE|FOLL_WRITE until v6.2 (RDMA: b40656aa7d55), which write-faults
+ * the pages: soft-dirty bits get set after clear_refs, and a userfaultfd
+ * write-protected range gets write-protect faults it never asked for.
+ * (The third effect, a PROT_READ MAP_SHARED file that such a pin refused
+ * with EFAULT, is a case of gup_longterm/rules.)
+ *
+ * Axes: private anon base page and PMD THP x every R/O long-term backend.
+ */
+#include "iopin.h"
+
+FIXTURE(ro_effects) {
+	struct mem m;
+};
+
+FIXTURE_VARIANT(ro_effects) {
+	struct mem_type mem;
+	enum pin_id pin;
+};
+
+#define EFFECTS_TYPES(X, ...)						\
+	X(anon, MEM_ANON, 0, THP_WHOLE, __VA_ARGS__)			\
+	X(thp_2048kB, MEM_THP, 2048, THP_WHOLE, __VA_ARGS__)
+
+#define EFFECTS_VARIANT(id, backing, kb, layout, pin_id, pin_name)		\
+	FIXTURE_VARIANT_ADD(ro_effects, id##_##pin_name) {			\
+		.mem = MEM_TYPE_INIT(id, backing, kb, layout), .pin = pin_id,	\
+	};
+#define EFFECTS_BY_PIN(pin_id, pin_name, _)					\
+	EFFECTS_TYPES(EFFECTS_VARIANT, pin_id, pin_name)
+
+PIN_RO_LONGTERM_BACKENDS(EFFECTS_BY_PIN, _)
+PIN_RO_LONGTERM_DEVICE_BACKENDS(EFFECTS_BY_PIN, _)
+
+FIXTURE_SETUP(ro_effects)
+{
+	PIN_NEEDED(variant->pin);
+	MEM_CREATE(&self->m, &variant->mem);
+}
+
+FIXTURE_TEARDOWN(ro_effects)
+{
+	mem_destroy(&self->m);
+}
+
+/* Pages of [addr, addr+len) whose soft-dirty bit is set. */
+static size_t soft_dirty_pages(const char *addr, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i += page_size())
+		n += !!(pagemap_entry(addr + i) & PM_SOFT_DIRTY);
+	return n;
+}
+
+IOPIN_TEST(ro_effects, ro_pin_leaves_soft_dirty_bits_clear,
+	   .guard = "b40656aa7d55 v6.2 RDMA/umem: remove FOLL_FORCE usage")
+{
+	struct mem *m = &self->m;
+	struct pin p;
+
+	/* The control: a write sets soft-dirty here (CONFIG_MEM_SOFT_DIRTY). */
+	ASSERT_EQ(0, clear_soft_dirty());
+	pattern_fill(m->addr, m->size, 1);
+	if (!soft_dirty_pages(m->addr, m->size))
+		SKIP(return, "no soft-dirty tracking (needs CONFIG_MEM_SOFT_DIRTY)");
+	ASSERT_EQ(0, clear_soft_dirty());
+	ASSERT_EQ(0, soft_dirty_pages(m->addr, m->size))
+		TH_LOG("clear_refs left soft-dirty bits set");
+
+	PIN_OK(&p, variant->pin, m->addr, m->size);
+	EXPECT_EQ(0, soft_dirty_pages(m->addr, m->size))
+		TH_LOG("the R/O pin set soft-dirty bits: it write-faulted (FOLL_FORCE|FOLL_WRITE)");
+	EXPECT_PIN_SEES(&p, 1, "R/O pin");
+	pin_release(&p);
+}
+
+IOPIN_TEST(ro_effects, ro_pin_takes_no_uffd_wp_fault,
+	   .guard = "b40656aa7d55 v6.2 RDMA/umem: remove FOLL_FORCE usage")
+{
+	struct mem *m = &self->m;
+	struct uffd_wp u;
+	struct pin p;
+	char why[256];
+	int faults;
+
+	if (uffd_wp_arm(&u, m->addr, m->size, why, sizeof(why)) != MEM_OK)
+		SKIP(return, "%s", why);
+	PIN_OK(&p, variant->pin, m->addr, m->size);
+	faults = uffd_wp_disarm(&u);
+	EXPECT_EQ(0, faults)
+		TH_LOG("the R/O pin took %d userfaultfd write-protect faults (FOLL_FORCE|FOLL_WRITE)",
+		       faults);
+	EXPECT_PIN_SEES(&p, 1, "R/O pin of a write-protected range");
+	pin_release(&p);
+}
+
+IOPIN_MAIN
