@@ -51,7 +51,7 @@ static ssize_t words(bool write, pid_t pid, uintptr_t addr, void *buf,
 {
 	size_t i;
 
-	if (addr % sizeof(long) || len % sizeof(long)) {
+	if (len % sizeof(long)) {
 		errno = EINVAL;
 		return -1;
 	}

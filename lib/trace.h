@@ -41,8 +41,9 @@ const char *trace_route_name(enum trace_route r);
 /*
  * Read/write len bytes at addr of process pid through route r. Returns the
  * bytes transferred (a short count only if the kernel gave one), or -1 with
- * errno set. ROUTE_PTRACE_WORDS needs an attached, stopped tracee and
- * word-aligned addr and len; ROUTE_PROC_SELF_MEM needs pid == getpid().
+ * errno set. ROUTE_PTRACE_WORDS needs an attached, stopped tracee and a
+ * len of whole words (addr may be unaligned: a word may cross a page);
+ * ROUTE_PROC_SELF_MEM needs pid == getpid().
  */
 ssize_t trace_read(enum trace_route r, pid_t pid, const void *addr,
 		   void *buf, size_t len);

@@ -1,0 +1,744 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A debugger on iomem: a BAR mapped by /dev/mem, sysfs resourceN(_wc) or
+ * procfs has no struct page, so /proc/PID/mem, /proc/self/mem and
+ * PTRACE_PEEK/POKEDATA fall back to the VMA's access hook,
+ * generic_access_phys(); process_vm_readv/writev have no such fallback.
+ * - reads return exactly what the device holds, writes into a PROT_WRITE
+ *   mapping reach the device (seen through a second, independent mapping)
+ *   and the tracee; into a PROT_READ mapping they fail (EIO);
+ * - at page boundaries ("mm/memory: constrain generic_access_phys() to
+ *   page boundary", 2026): an access that crosses a page boundary inside a
+ *   mapping gets both pages right; one that runs past the end of a mapping
+ *   (also at the last page of the BAR) returns only bytes of the mapping or
+ *   an error; across two single-page mappings of distant BAR pages placed
+ *   next to each other it reaches the second mapping, and a write never
+ *   lands outside the pages it addressed;
+ * - once a driver claims the BAR, or (device files) the device is removed,
+ *   every access fails (EIO), never stale data; readers racing claims and
+ *   releases get the right data or an error, and the kernel stays healthy.
+ *
+ * Axes: mapping route x access route. Devices: a BAR with known contents
+ * (the VM's ivshmem BAR2, le32-index-xor-a5a5a5a5; every word a test writes
+ * is put back in teardown) and a BAR a driver claims (the VM's virtio-rng;
+ * unbind, bind and removal journaled). gdb on iomem is not here yet: the
+ * VM's initramfs carries no gdb.
+ */
+#include "ptrace_access.h"
+
+#include <pthread.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#define PHYS_GUARD "96667f8a4382 v5.12 mm: Close race in generic_access_phys"
+/*
+ * The commit of "mm/memory: constrain generic_access_phys() to page
+ * boundary" (2026) could not be found: in the guard tag it is named by
+ * the commit whose helper it fixes.
+ */
+#define BOUNDARY_GUARD PHYS_GUARD
+#define NEEDS_BAR (NEEDS_ROOT | NEEDS_PCI_DEVICE)
+
+/* The routes that reach generic_access_phys(). */
+#define PHYS_ACCESS_ROUTES(X, ...)					\
+	TRACER_ROUTES(X, __VA_ARGS__)					\
+	X(proc_self_mem, ROUTE_PROC_SELF_MEM, __VA_ARGS__)
+
+#define MAP_X_ACCESS(id, rid, err, rawio, guard, fix, aid, a)		\
+	FIXTURE_VARIANT_ADD(fix, id##_##aid) {				\
+		.route = IOMEM_ROUTE_INIT(id, rid, err, rawio, guard),	\
+		.access = a,						\
+	};
+#define ACCESS_X_MAPS(aid, a, fix) IOMEM_ROUTES(MAP_X_ACCESS, fix, aid, a)
+
+/* BAR pages the tests use: the mapping at 0, distant pages 5 and 9. */
+#define VIEW_PAGES	16
+#define FAR_A		5
+#define FAR_B		9
+
+/*
+ * Torn down in the parent (FIXTURE_TEARDOWN_PARENT): self is shared, but
+ * the pointers and mappings in it are the test process's own.
+ */
+FIXTURE(bar) {
+	struct iomem_dev d;
+	int bar;
+	uint64_t bar_size;	/* set once the BAR may be written */
+	struct iomem_map m;	/* two pages at BAR offset 0: the tracee's */
+	struct iomem_map far[2];
+	struct iomem_map view;	/* sysfs, the first VIEW_PAGES: what the device holds */
+	char *want;		/* expected bytes of the first VIEW_PAGES */
+	char *buf;
+};
+
+FIXTURE_VARIANT(bar) {
+	struct iomem_route route;
+	enum trace_route access;
+};
+
+/* Not in the shared self: the tracee's fork would write its pid 0 there. */
+static struct tracee the_tracee;
+
+PHYS_ACCESS_ROUTES(ACCESS_X_MAPS, bar)
+
+static const struct iomem_route view_route =
+	IOMEM_ROUTE_INIT(sysfs, IOMEM_SYSFS, EINVAL, false, IOMEM_GUARD_SYSFS);
+
+/* The ivshmem pattern of BAR bytes [off, off + len), word-aligned. */
+static void bar_pattern(void *buf, uint64_t off, size_t len)
+{
+	uint32_t *w = buf;
+	size_t i;
+
+	for (i = 0; i < len / 4; i++)
+		w[i] = iomem_pattern_word(off + 4 * i);
+}
+
+/* Copy from an iomem mapping word by word, as a driver reads it. */
+static void bar_copy(void *dst, const volatile void *src, size_t len)
+{
+	const volatile uint32_t *s = src;
+	uint32_t *d = dst;
+	size_t i;
+
+	for (i = 0; i < len / 4; i++)
+		d[i] = s[i];
+}
+
+FIXTURE_SETUP(bar)
+{
+	size_t ps = page_size();
+
+	IOMEM_PICK(IOMEM_ROLE_PATTERN, &self->d, &self->bar);
+	IOMEM_ROUTE_NEEDED(&variant->route, &self->d, self->bar);
+	self->bar_size = self->d.bar[self->bar].size;
+	ASSERT_LE(VIEW_PAGES * ps, self->bar_size);
+	ASSERT_CLAIMED(&self->d, self->bar, false);
+	self->want = malloc(VIEW_PAGES * ps);
+	self->buf = malloc(VIEW_PAGES * ps);
+	ASSERT_TRUE(self->want && self->buf);
+	IOMEM_MAP_OK(&self->view, &view_route, &self->d, self->bar, 0, VIEW_PAGES * ps);
+	/* Start from the pattern (a test before us may have failed mid-way). */
+	bar_pattern(self->want, 0, VIEW_PAGES * ps);
+	bar_copy(self->buf, self->view.addr, VIEW_PAGES * ps);
+	EXPECT_BYTES(self->buf, self->want, VIEW_PAGES * ps, "BAR contents before the test");
+	IOMEM_MAP_OK(&self->m, &variant->route, &self->d, self->bar, 0, 2 * ps);
+}
+
+/*
+ * In the parent, after the test process is gone (its tracee dies with it):
+ * put the pattern back even when an assertion ended the test early.
+ */
+FIXTURE_TEARDOWN_PARENT(bar)
+{
+	size_t ps = page_size(), i;
+	struct iomem_map v;
+	char why[320];
+
+	if (!self->bar_size)
+		return;
+	if (iomem_map(&v, &view_route, &self->d, self->bar, 0, VIEW_PAGES * ps,
+		      PROT_READ | PROT_WRITE, MAP_SHARED, why, sizeof(why))) {
+		ksft_print_msg("cannot put the BAR pattern back: %s\n", why);
+		return;
+	}
+	for (i = 0; i < VIEW_PAGES * ps / 4; i++)
+		((volatile uint32_t *)v.addr)[i] = iomem_pattern_word(4 * i);
+	iomem_unmap(&v);
+}
+
+/*
+ * Access addr in the tracee through route a as the party that uses it: its
+ * tracer (attached for the time of the access), or for /proc/self/mem this
+ * process on its own mapping, which is the tracee's (inherited at fork).
+ */
+static ssize_t bar_access(struct tracee *t, enum trace_route a, bool write,
+			  volatile void *addr, void *buf, size_t len, int *err)
+{
+	bool tracer = a == ROUTE_PROC_PID_MEM || a == ROUTE_PTRACE_WORDS;
+	pid_t pid = a == ROUTE_PROC_SELF_MEM ? getpid() : t->c.pid;
+	ssize_t ret;
+
+	if (tracer && (trace_attach(pid) || !trace_is_stopped(pid))) {
+		*err = errno;
+		return -2;
+	}
+	ret = write ? trace_write(a, pid, (void *)addr, buf, len) :
+		      trace_read(a, pid, (void *)addr, buf, len);
+	*err = errno;
+	if (tracer && trace_detach(pid))
+		return -2;
+	return ret;
+}
+
+#define ACCESS_DONE(ret, err) do {					\
+	ASSERT_NE(-2, ret) TH_LOG("attaching to the tracee: %s", strerror(err)); \
+} while (0)
+
+/* What the device holds in the first VIEW_PAGES is self->want. */
+#define EXPECT_DEVICE_HOLDS_WANT(self, what) do {			\
+	bar_copy((self)->buf, (self)->view.addr, VIEW_PAGES * page_size()); \
+	EXPECT_BYTES((self)->buf, (self)->want, VIEW_PAGES * page_size(), what); \
+} while (0)
+
+/* A tracee on the two-page mapping; it must then see self->want there. */
+static void bar_tracee(FIXTURE_DATA(bar) *self, int prot)
+{
+	the_tracee = (struct tracee){ .addr = (char *)self->m.addr, .len = self->m.len,
+				   .prot = prot, .want = self->want };
+}
+
+/* ---- plain reads and writes --------------------------------------------- */
+
+IOPIN_TEST(bar, read_returns_what_the_device_holds,
+	   .guard = PHYS_GUARD, .needs = NEEDS_BAR)
+{
+	size_t ps = page_size();
+	ssize_t ret;
+	int err;
+
+	bar_tracee(self, PROT_READ | PROT_WRITE);
+	TRACEE_START(&the_tracee, "rw-s");
+	ret = bar_access(&the_tracee, variant->access, false, self->m.addr, self->buf, ps, &err);
+	ACCESS_DONE(ret, err);
+	EXPECT_COUNT(ret, err, ps, "read of a BAR page");
+	EXPECT_BYTES(self->buf, self->want, ps, "what the read returned");
+	EXPECT_TRACEE_OK(&the_tracee, "tracee");
+}
+
+IOPIN_TEST(bar, write_reaches_the_device_and_the_tracee,
+	   .guard = PHYS_GUARD, .needs = NEEDS_BAR)
+{
+	size_t off = 0x200, len = 64, i;
+	ssize_t ret;
+	int err;
+
+	for (i = off; i < off + len; i += 4)
+		*(uint32_t *)(self->want + i) = ~iomem_pattern_word(i);
+	bar_tracee(self, PROT_READ | PROT_WRITE);
+	TRACEE_START(&the_tracee, "rw-s");
+	ret = bar_access(&the_tracee, variant->access, true, (char *)self->m.addr + off,
+			 self->want + off, len, &err);
+	ACCESS_DONE(ret, err);
+	EXPECT_COUNT(ret, err, len, "write into a PROT_WRITE BAR mapping");
+	EXPECT_TRACEE_OK(&the_tracee, "tracee after the write");
+	EXPECT_DEVICE_HOLDS_WANT(self, "device memory after the write");
+}
+
+IOPIN_TEST(bar, write_to_a_readonly_mapping_fails_with_eio,
+	   .guard = PHYS_GUARD, .needs = NEEDS_BAR)
+{
+	size_t off = 0x300, len = 64;
+	ssize_t ret;
+	int err;
+
+	/* Ours too: /proc/self/mem goes through our (then inherited) mapping. */
+	ASSERT_EQ(0, mprotect((void *)self->m.addr, self->m.len, PROT_READ))
+		TH_LOG("mprotect(PROT_READ) of the BAR mapping: %s", strerror(errno));
+	bar_tracee(self, PROT_READ);
+	bar_pattern(self->buf, ~0ULL - off, len);	/* anything but the pattern */
+	TRACEE_START(&the_tracee, "r--s");
+	ret = bar_access(&the_tracee, variant->access, true, (char *)self->m.addr + off,
+			 self->buf, len, &err);
+	ACCESS_DONE(ret, err);
+	EXPECT_ERRNO(ret, err, EIO, "write into a PROT_READ BAR mapping");
+	EXPECT_TRACEE_OK(&the_tracee, "tracee after the refused write");
+	EXPECT_DEVICE_HOLDS_WANT(self, "device memory after the refused write");
+}
+
+/* ---- page boundaries ---------------------------------------------------- */
+
+IOPIN_TEST(bar, read_across_a_page_boundary_gets_both_pages,
+	   .guard = BOUNDARY_GUARD, .needs = NEEDS_BAR)
+{
+	size_t off = page_size() - 4;
+	ssize_t ret;
+	int err;
+
+	bar_tracee(self, PROT_READ | PROT_WRITE);
+	TRACEE_START(&the_tracee, "rw-s");
+	ret = bar_access(&the_tracee, variant->access, false, (char *)self->m.addr + off,
+			 self->buf, 8, &err);
+	ACCESS_DONE(ret, err);
+	EXPECT_COUNT(ret, err, 8, "read across the page boundary");
+	EXPECT_BYTES(self->buf, self->want + off, 8, "what the read returned");
+	EXPECT_TRACEE_OK(&the_tracee, "tracee");
+}
+
+IOPIN_TEST(bar, write_across_a_page_boundary_changes_exactly_those_bytes,
+	   .guard = BOUNDARY_GUARD, .needs = NEEDS_BAR)
+{
+	size_t off = page_size() - 4;
+	ssize_t ret;
+	int err;
+
+	*(uint32_t *)(self->want + off) = ~iomem_pattern_word(off);
+	*(uint32_t *)(self->want + off + 4) = ~iomem_pattern_word(off + 4);
+	bar_tracee(self, PROT_READ | PROT_WRITE);
+	TRACEE_START(&the_tracee, "rw-s");
+	ret = bar_access(&the_tracee, variant->access, true, (char *)self->m.addr + off,
+			 self->want + off, 8, &err);
+	ACCESS_DONE(ret, err);
+	EXPECT_COUNT(ret, err, 8, "write across the page boundary");
+	EXPECT_TRACEE_OK(&the_tracee, "tracee after the write");
+	EXPECT_DEVICE_HOLDS_WANT(self, "device memory after the write");
+}
+
+/*
+ * Make [at, at + page) the only page mapped there: the one-page BAR
+ * mapping far moved to at, nothing mapped in the page after it.
+ */
+static int place_alone(struct iomem_map *far, char *at)
+{
+	size_t ps = page_size();
+	void *p;
+
+	p = mremap((void *)far->addr, ps, ps, MREMAP_MAYMOVE | MREMAP_FIXED, at);
+	if (p != at)
+		return -1;
+	far->addr = p;
+	return 0;
+}
+
+/*
+ * An access of 8 bytes at the last 4 of a lone one-page mapping of BAR
+ * offset bar_off: only the 4 mapped bytes, or an error (EIO); never 8.
+ */
+static void past_the_end(struct __test_metadata *_metadata, FIXTURE_DATA(bar) *self,
+			 const FIXTURE_VARIANT(bar) *variant, uint64_t bar_off, bool write)
+{
+	size_t ps = page_size();
+	char *hole, *at, got[8], want[8];
+	char perms[5];
+	ssize_t ret;
+	int err;
+
+	IOMEM_MAP_OK(&self->far[0], &variant->route, &self->d, self->bar, bar_off, ps);
+	hole = mmap(NULL, 2 * ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hole);
+	ASSERT_EQ(0, munmap(hole + ps, ps));
+	at = hole;
+	ASSERT_EQ(0, place_alone(&self->far[0], at)) TH_LOG("mremap: %s", strerror(errno));
+	ASSERT_FALSE(maps_perms(getpid(), at + ps, perms))
+		TH_LOG("something is mapped after the BAR page (%s)", perms);
+	the_tracee = (struct tracee){ .addr = at, .len = ps, .prot = PROT_READ | PROT_WRITE };
+	TRACEE_START(&the_tracee, "rw-s");
+	ASSERT_FALSE(maps_perms(the_tracee.c.pid, at + ps, perms))
+		TH_LOG("the tracee has something mapped after the BAR page (%s)", perms);
+	bar_pattern(want, bar_off + ps - 4, 8);
+	if (write) {
+		*(uint32_t *)got = ~iomem_pattern_word(bar_off + ps - 4);
+		*(uint32_t *)(got + 4) = ~iomem_pattern_word(bar_off + ps);
+	}
+	ret = bar_access(&the_tracee, variant->access, write, at + ps - 4, got, 8, &err);
+	ACCESS_DONE(ret, err);
+	if (ret < 0) {
+		EXPECT_ERRNO(ret, err, EIO, "access running past the end of the mapping");
+	} else {
+		EXPECT_COUNT(ret, err, 4, "access running past the end of the mapping (bytes)");
+		if (!write)
+			EXPECT_BYTES(got, want, 4, "the in-range bytes read");
+	}
+	if (write && ret == 4)
+		*(uint32_t *)(self->want + bar_off + ps - 4) = ~iomem_pattern_word(bar_off + ps - 4);
+	EXPECT_TRACEE_OK(&the_tracee, "tracee");
+}
+
+IOPIN_TEST(bar, read_running_past_the_end_of_a_mapping_returns_no_byte_beyond,
+	   .guard = BOUNDARY_GUARD, .needs = NEEDS_BAR)
+{
+	past_the_end(_metadata, self, variant, 3 * page_size(), false);
+}
+
+IOPIN_TEST(bar, read_running_past_the_last_page_of_the_bar_returns_no_byte_beyond,
+	   .guard = BOUNDARY_GUARD, .needs = NEEDS_BAR)
+{
+	past_the_end(_metadata, self, variant, self->bar_size - page_size(), false);
+}
+
+IOPIN_TEST(bar, write_running_past_the_end_of_a_mapping_lands_nowhere_beyond,
+	   .guard = BOUNDARY_GUARD, .needs = NEEDS_BAR)
+{
+	/* Not at the end of the BAR: what follows it is not ours to check. */
+	past_the_end(_metadata, self, variant, 3 * page_size(), true);
+	EXPECT_DEVICE_HOLDS_WANT(self, "device memory after the write");
+}
+
+/* BAR pages FAR_A and FAR_B mapped one page each, next to each other. */
+static char *adjacent(struct __test_metadata *_metadata, FIXTURE_DATA(bar) *self,
+		      const FIXTURE_VARIANT(bar) *variant)
+{
+	size_t ps = page_size();
+	char *at;
+
+	at = mmap(NULL, 2 * ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (at == MAP_FAILED)
+		return NULL;
+	IOMEM_MAP_OK(&self->far[0], &variant->route, &self->d, self->bar, FAR_A * ps, ps);
+	IOMEM_MAP_OK(&self->far[1], &variant->route, &self->d, self->bar, FAR_B * ps, ps);
+	if (place_alone(&self->far[0], at) || place_alone(&self->far[1], at + ps))
+		return NULL;
+	return at;
+}
+
+IOPIN_TEST(bar, read_across_adjacent_mappings_reaches_the_second_mapping,
+	   .guard = BOUNDARY_GUARD, .needs = NEEDS_BAR)
+{
+	size_t ps = page_size();
+	char *at = adjacent(_metadata, self, variant), want[8];
+	ssize_t ret;
+	int err;
+
+	ASSERT_NE(NULL, at) TH_LOG("placing two BAR pages side by side: %s", strerror(errno));
+	the_tracee = (struct tracee){ .addr = at, .len = 2 * ps, .prot = PROT_READ | PROT_WRITE };
+	TRACEE_START(&the_tracee, "rw-s");
+	ret = bar_access(&the_tracee, variant->access, false, at + ps - 4, self->buf, 8, &err);
+	ACCESS_DONE(ret, err);
+	bar_pattern(want, (FAR_A + 1) * ps - 4, 4);
+	bar_pattern(want + 4, FAR_B * ps, 4);
+	EXPECT_COUNT(ret, err, 8, "read across two adjacent BAR mappings");
+	EXPECT_BYTES(self->buf, want, 8, "bytes of BAR pages 5 (end) and 9 (start)");
+	EXPECT_TRACEE_OK(&the_tracee, "tracee");
+}
+
+IOPIN_TEST(bar, write_across_adjacent_mappings_lands_only_in_the_two_pages,
+	   .guard = BOUNDARY_GUARD, .needs = NEEDS_BAR)
+{
+	size_t ps = page_size(), a = (FAR_A + 1) * ps - 4, b = FAR_B * ps;
+	char *at = adjacent(_metadata, self, variant);
+	ssize_t ret;
+	int err;
+
+	ASSERT_NE(NULL, at) TH_LOG("placing two BAR pages side by side: %s", strerror(errno));
+	*(uint32_t *)(self->want + a) = ~iomem_pattern_word(a);
+	*(uint32_t *)(self->want + b) = ~iomem_pattern_word(b);
+	memcpy(self->buf, self->want + a, 4);
+	memcpy(self->buf + 4, self->want + b, 4);
+	the_tracee = (struct tracee){ .addr = at, .len = 2 * ps, .prot = PROT_READ | PROT_WRITE };
+	TRACEE_START(&the_tracee, "rw-s");
+	ret = bar_access(&the_tracee, variant->access, true, at + ps - 4, self->buf, 8, &err);
+	ACCESS_DONE(ret, err);
+	EXPECT_COUNT(ret, err, 8, "write across two adjacent BAR mappings");
+	/* Every word of the first VIEW_PAGES: only those two changed. */
+	EXPECT_DEVICE_HOLDS_WANT(self, "device memory after the write");
+	EXPECT_TRACEE_OK(&the_tracee, "tracee");
+}
+
+/* ---- revocation, removal, and the race with both ------------------------ */
+
+/*
+ * A BAR a driver claims on bind (VM: virtio-rng's virtio-pci BAR). The
+ * tracee maps it while the device is unbound (journaled); the word read is
+ * virtio's num_queues (le16 at common config + 0x12): constant, whoever
+ * binds. After a claim or a removal, every access route must fail (EIO):
+ * never the stale data of a revoked pfn (96667f8a4382 re-checks the pte).
+ */
+FIXTURE(claim) {
+	struct iomem_dev d;
+	int bar;
+	char driver[64];
+	struct iomem_map m;
+	size_t num_queues_off;	/* in the mapping */
+	uint16_t num_queues;
+};
+
+FIXTURE_VARIANT(claim) {
+	struct iomem_route route;
+	enum trace_route access;
+};
+
+PHYS_ACCESS_ROUTES(ACCESS_X_MAPS, claim)
+
+#define CLAIM_NEEDS (NEEDS_ROOT | NEEDS_PCI_DEVICE | NEEDS_IOMEM_STRICT | NEEDS_DESTRUCTIVE)
+
+/* Unbind the device (journaled) and map the page of its common config. */
+static void unbound_bar_setup(struct __test_metadata *_metadata, FIXTURE_DATA(claim) *self,
+			const struct iomem_route *route)
+{
+	size_t ps = page_size();
+	uint64_t off = 0, map_off;
+	int cfg_bar = -1;
+
+	IOMEM_PICK(IOMEM_ROLE_CLAIMABLE, &self->d, &self->bar);
+	IOMEM_ROUTE_NEEDED(route, &self->d, self->bar);
+	if (iomem_virtio_common_cfg(&self->d, &cfg_bar, &off) || cfg_bar != self->bar)
+		SKIP(return, "%s: not a virtio-pci device: no register of known value",
+		     self->d.bdf);
+	map_off = off & ~(uint64_t)(ps - 1);
+	self->num_queues_off = off - map_off + VIRTIO_COMMON_NUM_QUEUES;
+	snprintf(self->driver, sizeof(self->driver), "%s", self->d.driver);
+	IOMEM_UNBIND_OK(&self->d);
+	ASSERT_CLAIMED(&self->d, self->bar, false);
+	IOMEM_MAP_OK(&self->m, route, &self->d, self->bar, map_off, ps);
+	self->num_queues = *(volatile uint16_t *)((volatile char *)self->m.addr +
+						  self->num_queues_off);
+	ASSERT_NE(0, self->num_queues) TH_LOG("num_queues reads 0: not the register");
+	ksft_print_msg("%s BAR%d (%s), num_queues %u; mapped by %s\n", self->d.bdf,
+		       self->bar, self->driver, self->num_queues, route->name);
+	the_tracee = (struct tracee){ .addr = (char *)self->m.addr, .len = ps,
+				      .prot = PROT_READ | PROT_WRITE };
+}
+
+FIXTURE_SETUP(claim)
+{
+	unbound_bar_setup(_metadata, self, &variant->route);
+}
+
+FIXTURE_TEARDOWN(claim)
+{
+	tracee_kill(&the_tracee);
+	iomem_unmap(&self->m);
+	kstate_restore();
+}
+
+/*
+ * Read 8 bytes from num_queues on (whole words for PEEKDATA): the device
+ * answers register by register, so the access must start at the register.
+ */
+static ssize_t read_num_queues(FIXTURE_DATA(claim) *self, enum trace_route a,
+			       uint16_t *nq, int *err)
+{
+	char buf[8];
+	ssize_t ret;
+
+	ret = bar_access(&the_tracee, a, false, (char *)self->m.addr + self->num_queues_off,
+			 buf, 8, err);
+	if (ret == 8)
+		memcpy(nq, buf, 2);
+	return ret;
+}
+
+IOPIN_TEST(claim, reads_fail_with_eio_once_a_driver_claims_the_bar,
+	   .guard = PHYS_GUARD, .needs = CLAIM_NEEDS)
+{
+	uint16_t nq = 0;
+	ssize_t ret;
+	int err;
+
+	TRACEE_START(&the_tracee, "rw-s");
+	ret = read_num_queues(self, variant->access, &nq, &err);
+	ACCESS_DONE(ret, err);
+	EXPECT_COUNT(ret, err, 8, "read before the claim");
+	EXPECT_BYTES(&nq, &self->num_queues, 2, "num_queues before the claim");
+	IOMEM_BIND_OK(&self->d, self->driver);
+	ASSERT_CLAIMED(&self->d, self->bar, true);
+	ret = read_num_queues(self, variant->access, &nq, &err);
+	ACCESS_DONE(ret, err);
+	EXPECT_ERRNO(ret, err, EIO, "read after the claim");
+	EXPECT_TRACEE_OK(&the_tracee, "tracee");
+}
+
+/*
+ * Removal: the device's own files (sysfs, procfs) go away with it, and so
+ * must what their mappings reach. (/dev/mem maps an address, not a device:
+ * a range nobody claims stays mappable, so it is not crossed here.)
+ */
+FIXTURE(removal) {
+	FIXTURE_DATA(claim) c;
+};
+
+FIXTURE_VARIANT(removal) {
+	struct iomem_route route;
+	enum trace_route access;
+};
+
+#define PCI_MAP_X_ACCESS(aid, a, fix) IOMEM_PCI_ROUTES(MAP_X_ACCESS, fix, aid, a)
+PHYS_ACCESS_ROUTES(PCI_MAP_X_ACCESS, removal)
+
+FIXTURE_SETUP(removal)
+{
+	unbound_bar_setup(_metadata, &self->c, &variant->route);
+}
+
+FIXTURE_TEARDOWN(removal)
+{
+	tracee_kill(&the_tracee);
+	iomem_unmap(&self->c.m);
+	kstate_restore();
+}
+
+IOPIN_TEST(removal, reads_fail_with_eio_once_the_device_is_gone,
+	   .guard = PHYS_GUARD, .needs = CLAIM_NEEDS)
+{
+	uint16_t nq = 0;
+	char why[320];
+	ssize_t ret;
+	int err;
+
+	TRACEE_START(&the_tracee, "rw-s");
+	ret = read_num_queues(&self->c, variant->access, &nq, &err);
+	ACCESS_DONE(ret, err);
+	EXPECT_COUNT(ret, err, 8, "read before the removal");
+	EXPECT_BYTES(&nq, &self->c.num_queues, 2, "num_queues before the removal");
+	ASSERT_EQ(0, iomem_remove(&self->c.d, why, sizeof(why))) TH_LOG("%s", why);
+	ret = read_num_queues(&self->c, variant->access, &nq, &err);
+	ACCESS_DONE(ret, err);
+	EXPECT_ERRNO(ret, err, EIO, "read after the device was removed");
+	EXPECT_TRACEE_OK(&the_tracee, "tracee");
+}
+
+struct claim_race {
+	FIXTURE_DATA(claim) *self;	/* the device, mapping and value */
+	enum trace_route access;
+	pid_t pid;		/* whose mem file the readers read */
+	volatile bool stop;
+	long right, failed, wrong;
+	uint16_t last_wrong;
+};
+
+static void *race_reader(void *arg)
+{
+	struct claim_race *r = arg;
+	uint16_t nq;
+	ssize_t ret;
+
+	while (!r->stop) {
+		ret = trace_read(r->access, r->pid, (char *)r->self->m.addr + r->self->num_queues_off,
+				 &nq, 2);
+		if (ret != 2)
+			__atomic_add_fetch(&r->failed, 1, __ATOMIC_RELAXED);
+		else if (nq == r->self->num_queues)
+			__atomic_add_fetch(&r->right, 1, __ATOMIC_RELAXED);
+		else {
+			r->last_wrong = nq;
+			__atomic_add_fetch(&r->wrong, 1, __ATOMIC_RELAXED);
+		}
+	}
+	return NULL;
+}
+
+static long claim_race_ms(void)
+{
+	const char *e = getenv("IOPIN_RACE_MS");
+
+	return e && atol(e) > 0 ? atol(e) : 300;
+}
+
+/*
+ * Readers (through /proc/PID/mem of the tracee, or our own /proc/self/mem;
+ * PEEKDATA works for the attached thread only) while the BAR is claimed and
+ * released over and over: each read returns num_queues or fails, never
+ * anything else; the kernel stays healthy (IOPIN_MAIN checks).
+ */
+FIXTURE(claim_race) {
+	FIXTURE_DATA(claim) c;
+};
+
+FIXTURE_VARIANT(claim_race) {
+	struct iomem_route route;
+	enum trace_route access;
+};
+
+#define MEM_FILE_ROUTES(X, ...)						\
+	X(proc_pid_mem, ROUTE_PROC_PID_MEM, __VA_ARGS__)		\
+	X(proc_self_mem, ROUTE_PROC_SELF_MEM, __VA_ARGS__)
+MEM_FILE_ROUTES(ACCESS_X_MAPS, claim_race)
+
+FIXTURE_SETUP(claim_race)
+{
+	unbound_bar_setup(_metadata, &self->c, &variant->route);
+}
+
+FIXTURE_TEARDOWN(claim_race)
+{
+	tracee_kill(&the_tracee);
+	iomem_unmap(&self->c.m);
+	kstate_restore();
+}
+
+IOPIN_TEST(claim_race, reads_racing_claim_and_release_never_return_wrong_data,
+	   .guard = PHYS_GUARD, .needs = CLAIM_NEEDS)
+{
+	struct claim_race r = { .self = &self->c, .access = variant->access };
+	struct timespec t0, now;
+	pthread_t readers[2];
+	long cycles = 0, ms = 0;
+	char why[320] = "";
+	int i;
+
+	TRACEE_START(&the_tracee, "rw-s");
+	r.pid = variant->access == ROUTE_PROC_SELF_MEM ? getpid() : the_tracee.c.pid;
+	/* A debugger's reader threads: the tracee is stopped under us. */
+	if (variant->access == ROUTE_PROC_PID_MEM)
+		TRACE_ATTACH(&the_tracee);
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_create(&readers[i], NULL, race_reader, &r));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (ms < claim_race_ms() || cycles < 2) {
+		if (iomem_bind(&self->c.d, self->c.driver, why, sizeof(why)) ||
+		    iomem_unbind(&self->c.d, why, sizeof(why)))
+			break;
+		cycles++;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+		if (ms > 20 * claim_race_ms())
+			break;
+	}
+	r.stop = true;
+	for (i = 0; i < 2; i++)
+		pthread_join(readers[i], NULL);
+	if (variant->access == ROUTE_PROC_PID_MEM)
+		TRACE_DETACH(&the_tracee);
+	ksft_print_msg("%ld claim/release cycles in %ld ms: %ld reads right, %ld failed, %ld wrong (last 0x%04x)\n",
+		       cycles, ms, r.right, r.failed, r.wrong, r.last_wrong);
+	ASSERT_LE(2, cycles) TH_LOG("binding %s: %s", self->c.driver, why);
+	ASSERT_LT(0, r.right + r.failed) TH_LOG("no read completed");
+	EXPECT_BYTES(&r.wrong, &(long){ 0 }, sizeof(r.wrong), "count of reads with wrong data");
+	EXPECT_TRACEE_OK(&the_tracee, "tracee");
+}
+
+/* ---- process_vm_readv/writev: no access hook ----------------------------- */
+
+FIXTURE(bar_process_vm) {
+	struct iomem_dev d;
+	int bar;
+	struct iomem_map m;
+};
+
+FIXTURE_VARIANT(bar_process_vm) {
+	struct iomem_route route;
+};
+
+#define ROUTE_VARIANT(id, rid, err, rawio, guard, fix)			\
+	FIXTURE_VARIANT_ADD(fix, id) {					\
+		.route = IOMEM_ROUTE_INIT(id, rid, err, rawio, guard),	\
+	};
+IOMEM_ROUTES(ROUTE_VARIANT, bar_process_vm)
+
+FIXTURE_SETUP(bar_process_vm)
+{
+	IOMEM_PICK(IOMEM_ROLE_PATTERN, &self->d, &self->bar);
+	IOMEM_ROUTE_NEEDED(&variant->route, &self->d, self->bar);
+	IOMEM_MAP_OK(&self->m, &variant->route, &self->d, self->bar, 0, page_size());
+}
+
+FIXTURE_TEARDOWN(bar_process_vm)
+{
+	tracee_kill(&the_tracee);
+	iomem_unmap(&self->m);
+}
+
+IOPIN_TEST(bar_process_vm, readv_and_writev_fail_with_efault,
+	   .guard = "fcf634098c00 v3.2 Cross Memory Attach", .needs = NEEDS_BAR)
+{
+	uint32_t buf[16], want[16];
+	ssize_t ret;
+	int err;
+
+	bar_pattern(want, 0, sizeof(want));
+	the_tracee = (struct tracee){ .addr = (char *)self->m.addr, .len = page_size(),
+				   .prot = PROT_READ | PROT_WRITE };
+	TRACEE_START(&the_tracee, "rw-s");
+	ret = trace_read(ROUTE_PROCESS_VM, the_tracee.c.pid, (void *)self->m.addr, buf, sizeof(buf));
+	err = errno;
+	EXPECT_ERRNO(ret, err, EFAULT, "process_vm_readv of a BAR mapping");
+	memset(buf, 0x5a, sizeof(buf));
+	ret = trace_write(ROUTE_PROCESS_VM, the_tracee.c.pid, (void *)self->m.addr, buf, sizeof(buf));
+	err = errno;
+	EXPECT_ERRNO(ret, err, EFAULT, "process_vm_writev to a BAR mapping");
+	EXPECT_TRACEE_OK(&the_tracee, "tracee");
+	bar_copy(buf, self->m.addr, sizeof(buf));
+	EXPECT_BYTES(buf, want, sizeof(buf), "device memory after the refused write");
+}
+
+IOPIN_MAIN
