@@ -27,7 +27,7 @@ COLLECTIONS += devmem_revoke pci_mmap
 devmem_revoke_TESTS := map revoke rw private_cow pmem
 pci_mmap_TESTS := sysfs procfs remove
 COLLECTIONS += gup_longterm
-gup_longterm_TESTS := rules
+gup_longterm_TESTS := rules ro_effects movable
 ptrace_access_TESTS := normal force_override shmem_race iomem
 
 TESTS := $(foreach c,$(COLLECTIONS),$(addprefix $(c)/,$($(c)_TESTS)))
