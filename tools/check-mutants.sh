@@ -205,7 +205,7 @@ run() {
 }
 
 declare -A BASE	# "append|binary:test" -> verdict on the base kernel
-fail=0
+fail=0 BASE_SUMMARY=""
 
 build base || die "the base kernel does not build (log: $log_dir/base.build)"
 # One base run per distinct Append: value, over the binaries of its mutants.
@@ -231,6 +231,9 @@ for a in "${!appends[@]}"; do
 	read -r np nf ns < <(awk -F'\t' '{ c[$2]++ } END { print c["pass"]+0, c["fail"]+0, c["skip"]+0 }' \
 		"$log_dir/$name.tsv")
 	say "$name: ${RUN_S[$name]} s, exit ${RUN_RC[$name]}: $np passed, $nf failed, $ns skipped"
+	label=iopin-6.12-gup_test
+	[ "$a" = none ] || label+=" $a"
+	BASE_SUMMARY+="# $name ($label): run ${RUN_S[$name]} s, exit ${RUN_RC[$name]}: $np passed, $nf failed (${#unexpected[@]} unexpected), $ns skipped"$'\n'
 	if [ ${#unexpected[@]} -gt 0 ]; then
 		fail=1
 		say "$name: unexpected failures on the unpatched kernel:"
@@ -310,7 +313,8 @@ first_of() {
 }
 
 echo "# iopin mutants: guard tag -> mutant -> verdict"
-echo "# base kernel iopin-6.12-gup_test: build ${BUILD_S[base]} s, run ${RUN_S[base]} s, exit ${RUN_RC[base]}"
+echo "# base kernel iopin-6.12-gup_test: build ${BUILD_S[base]} s"
+printf '%s' "$BASE_SUMMARY"
 for m in "${mutants[@]}"; do
 	while IFS= read -r g; do
 		[ -n "$g" ] && echo "[$g]"
