@@ -54,7 +54,7 @@ FIXTURE_TEARDOWN(free_bar)
 }
 
 IOPIN_TEST(free_bar, mapping_shows_the_device_memory,
-	   .guard = "3234ac664a87 v5.8 /dev/mem: Revoke mappings when a driver claims the region (mappings of free ranges keep working)",
+	   .guard = IOMEM_GUARD_DEVMEM,
 	   .needs = NEEDS_PCI_DEVICE)
 {
 	size_t len = self->m.len, i;
@@ -75,7 +75,7 @@ IOPIN_TEST(free_bar, mapping_shows_the_device_memory,
 }
 
 IOPIN_TEST(free_bar, write_reaches_the_device_memory,
-	   .guard = "3234ac664a87 v5.8 /dev/mem: Revoke mappings when a driver claims the region (mappings of free ranges keep working)",
+	   .guard = IOMEM_GUARD_DEVMEM,
 	   .needs = NEEDS_PCI_DEVICE)
 {
 	static const struct iomem_route sysfs =
@@ -109,7 +109,7 @@ FIXTURE_TEARDOWN(busy_bar)
 }
 
 IOPIN_TEST(busy_bar, mmap_is_refused,
-	   .guard = "90a545e98126 v4.5 restrict /dev/mem to idle io memory ranges (procfs: dc217d2c5a7e v5.12)",
+	   .guard = "90a545e98126 v4.5 restrict /dev/mem to idle io memory ranges; dc217d2c5a7e v5.12 PCI: Obey iomem restrictions for procfs mmap",
 	   .needs = NEEDS_PCI_DEVICE | NEEDS_IOMEM_STRICT)
 {
 	char owner[128] = "";

@@ -67,7 +67,7 @@ static bool pat_complaints(int fd, char *why, size_t len)
 }
 
 IOPIN_TEST(private_cow, write_fork_and_unmap_leave_pat_consistent,
-	   .guard = "CVE-2024-35877 04c35ab3bdae v6.9 x86/mm/pat: fix VM_PAT handling in COW mappings",
+	   .guard = "04c35ab3bdae v6.9 x86/mm/pat: fix VM_PAT handling in COW mappings; CVE-2024-35877",
 	   .needs = NEEDS_PCI_DEVICE | NEEDS_DEVMEM)
 {
 	static const struct iomem_route sysfs =

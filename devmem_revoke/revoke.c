@@ -17,7 +17,7 @@
 
 #include <sys/mman.h>
 
-#define REVOKE_GUARD "636b21b50152 v5.12 PCI: Revoke mappings like devmem (/dev/mem: 3234ac664a87 v5.8)"
+#define REVOKE_GUARD IOMEM_GUARD_SYSFS "; " IOMEM_GUARD_DEVMEM
 #define REVOKE_NEEDS (NEEDS_PCI_DEVICE | NEEDS_IOMEM_STRICT | NEEDS_DESTRUCTIVE)
 
 FIXTURE(revoke) {

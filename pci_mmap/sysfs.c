@@ -14,7 +14,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#define SYSFS_GUARD	IOMEM_GUARD_SYSFS " (resourceN attributes)"
+#define SYSFS_GUARD	IOMEM_GUARD_SYSFS
 
 FIXTURE(resource) {
 	struct iomem_dev d;
