@@ -336,7 +336,10 @@ if [[ $ACCEL == kvm ]]; then
 fi
 half=$((MEM_MB / 2))
 # memmap=32M!1536M: fake legacy persistent memory for devmem_revoke/pmem.
-append="console=ttyS0 intel_iommu=on panic=-1 quiet loglevel=6 memmap=32M!0x60000000 ${IOPIN_VM_APPEND:-}"
+# no_timer_check: under TCG on a loaded host the kernel's IO-APIC timer
+# check can fail and panic the boot ("timer doesn't work through
+# Interrupt-remapped IO-APIC"), seen with other VMs busy on both cores.
+append="console=ttyS0 intel_iommu=on panic=-1 quiet loglevel=6 no_timer_check memmap=32M!0x60000000 ${IOPIN_VM_APPEND:-}"
 # The bzImage decompressor only talks to a serial port named by earlyprintk;
 # with it a corrupt image shows "-- System halted" instead of a silent hang.
 [[ $K_BOOT_MODE == bzimage ]] && append="earlyprintk=ttyS0 $append"
