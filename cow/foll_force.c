@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "iopin.h"
+#include "trace.h"
 
 /* How long each Dirty COW race runs: short, it is a regression check. */
 static long race_ms(void)
@@ -39,12 +40,17 @@ FIXTURE_VARIANT_ADD(foll_force, huge_zeropage) {
 /* Is FOLL_FORCE through /proc/pid/mem allowed for us on this kernel? */
 static const char *proc_mem_forbidden(void)
 {
-	char cmdline[4096];
+	static char why[256];
+	char how[160];
+	enum proc_mem_force f = proc_mem_force_mode(how, sizeof(how));
 
-	if (!sysfs_read("/proc/cmdline", cmdline, sizeof(cmdline)) &&
-	    strstr(cmdline, "proc_mem.force_override=never"))
-		return "proc_mem.force_override=never forbids FOLL_FORCE through /proc/pid/mem";
-	return NULL;
+	/* A process writing its own /proc/self/mem is no attached tracer. */
+	if (proc_mem_forces(f, false))
+		return NULL;
+	snprintf(why, sizeof(why),
+		 "proc_mem.force_override=%s (%s) forbids FOLL_FORCE through /proc/self/mem",
+		 proc_mem_force_name(f), how);
+	return why;
 }
 
 FIXTURE_SETUP(foll_force)
