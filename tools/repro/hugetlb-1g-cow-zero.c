@@ -697,7 +697,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	read_str(PR_ORDER, cur, sizeof(cur));
+	if (read_str(PR_ORDER, cur, sizeof(cur)))
+		snprintf(cur, sizeof(cur), "n/a");
 	printf("# %lukB pages, mode %s%s, pool %s (+%d), delay %ld ms, gap %ld ms, churn %ld MiB, exits %d, page_reporting_order %s, nr_hugepages was %ld\n",
 	       o.kb, mode_names[o.mode],
 	       o.mode == MODE_PAIR ? (o.split ? " split" : " same") : "",
@@ -734,6 +735,6 @@ int main(int argc, char **argv)
 	waitpid(keeper_pid, NULL, 0);
 	printf("# summary: %d runs, %d bad, %d errors (nr_hugepages now %ld, page_reporting_order %s)\n",
 	       done, hits, errs, read_long(nr_path),
-	       read_str(PR_ORDER, cur, sizeof(cur)) ? "?" : cur);
+	       read_str(PR_ORDER, cur, sizeof(cur)) ? "n/a" : cur);
 	return hits ? 3 : errs ? 1 : 0;
 }
