@@ -33,6 +33,19 @@ ptrace_access_TESTS := normal force_override shmem_race iomem
 TESTS := $(foreach c,$(COLLECTIONS),$(addprefix $(c)/,$($(c)_TESTS)))
 LIB_OBJS := lib/kernel.o lib/mem.o lib/pin.o lib/task.o lib/vfio.o lib/iomem.o lib/trace.o lib/xdp.o lib/rdma.o
 LIB := lib/libiopin.a
+# make SANITIZE=1: lib and every test built with ASan + UBSan (README.md,
+# "Sanitizers").  Its objects are a separate set (lib/*.san.o, its own
+# library); the binaries keep their paths, so that run_tests.sh runs them,
+# and are relinked whenever the flavour in .build-flavour changes.  No
+# bool check: with it, gcc 12 hoists a volatile bool load out of a polling
+# loop ("while (!r->stop)"), which then never ends.
+ifeq ($(SANITIZE),1)
+CFLAGS += -fsanitize=address,undefined -fno-sanitize=bool -fno-sanitize-recover=all -fno-omit-frame-pointer
+LIB_OBJS := $(LIB_OBJS:.o=.san.o)
+LIB := lib/libiopin-san.a
+endif
+FLAVOUR := $(if $(filter 1,$(SANITIZE)),sanitize,normal)
+$(shell [ "$$(cat .build-flavour 2>/dev/null)" = $(FLAVOUR) ] || echo $(FLAVOUR) > .build-flavour)
 INSTALL_PATH ?= $(CURDIR)/install
 
 all: deps $(TESTS) lib/selftest lib/iopin-hold tests.list
@@ -43,6 +56,9 @@ deps:
 $(LIB_OBJS): lib/*.h | deps
 $(LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
+%.san.o: %.c
+	$(COMPILE.c) $(OUTPUT_OPTION) $<
+$(TESTS) lib/selftest lib/iopin-hold: .build-flavour
 
 $(TESTS) lib/selftest: %: %.c $(LIB) lib/*.h | deps
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
@@ -77,8 +93,12 @@ check-native: all
 check-mutants: all
 	tools/check-mutants.sh
 
+check-sanitize:
+	tools/check-sanitize.sh
+
 clean:
 	rm -f $(TESTS) lib/selftest lib/iopin-hold $(LIB) $(LIB_OBJS) tests.list
 	rm -rf install
+	rm -f lib/*.san.o lib/libiopin-san.a .build-flavour
 
-.PHONY: all deps install gen_tar check check-native check-mutants clean
+.PHONY: all deps install gen_tar check check-native check-mutants check-sanitize clean
