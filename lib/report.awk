@@ -12,7 +12,11 @@
 # A record: collection, binary, test (FIXTURE.VARIANT.TEST), verdict (pass,
 # fail, xfail, xpass, skip), guard, needs, duration in ms, reason (SKIP
 # reason, expectation of an XFAIL/XPASS, or the failure's diagnostics),
-# kernel release. Written for POSIX awk (mawk, busybox awk).
+# kernel release. A binary that failed without a failing test (timed out,
+# crashed before its first result, left global state changed: the runner
+# prints "# COLL:BIN: problem" before its "not ok N COLL:BIN") is an error:
+# JSON "errors", a JUnit testcase with <error>, a summary line.
+# Written for POSIX awk (mawk, busybox awk).
 
 function reset_test() {
 	guard = ""; needs = ""; ms = ""; diag = ""
@@ -30,12 +34,14 @@ function record(verdict, name, reason) {
 	r_bin[n] = ""; r_test[n] = name; r_verdict[n] = verdict
 	r_guard[n] = guard; r_needs[n] = needs; r_ms[n] = ms; r_reason[n] = reason
 	pending[++npending] = n
+	if (verdict == "fail" || verdict == "xpass")
+		pending_bad++
 	reset_test()
 }
 
 BEGIN {
 	if (mode == "") mode = "summary"
-	kernel = "unknown"; n = 0; npending = 0
+	kernel = "unknown"; n = 0; npending = 0; pending_bad = 0; ne = 0
 	reset_test()
 }
 
@@ -78,13 +84,26 @@ BEGIN {
 	next
 }
 
-# Top level: "ok 3 cow:pin_rw" closes a binary.
+# Top level: the runner's "# cow:fork: timed out after 900s".
+/^# [A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+: / {
+	b = substr($0, 3); p = index(b, ": ")
+	problem[substr(b, 1, p - 1)] = substr(b, p + 2)
+	next
+}
+
+# Top level: "ok 3 cow:pin_rw" closes a binary; "not ok" after a problem
+# line, with no failing test of the binary, is a binary error.
 /^(not ok|ok) [0-9]+ / {
 	b = $0; sub(/^(not ok|ok) [0-9]+ /, "", b); sub(/ # .*$/, "", b)
+	key = b
 	sub(/:/, "/", b)
 	for (i = 1; i <= npending; i++)
 		r_bin[pending[i]] = b
-	npending = 0
+	nbad[b] += pending_bad
+	npending = 0; pending_bad = 0
+	if ($0 ~ /^not ok/ && problem[key] != "" && !nbad[b] && !(b in e_of)) {
+		e_bin[++ne] = b; e_reason[ne] = problem[key]; e_of[b] = ne
+	}
 	next
 }
 
@@ -131,7 +150,12 @@ function emit_json(    i) {
 			json_str(r_guard[i]), json_str(r_needs[i]), (r_ms[i] == "" ? "null" : r_ms[i]),
 			json_str(r_reason[i]), json_str(kernel)
 	}
-	printf "\n  ]\n}\n"
+	printf "\n  ],\n  \"errors\": ["
+	for (i = 1; i <= ne; i++)
+		printf "%s\n    {\"collection\": %s, \"binary\": %s, \"reason\": %s, \"kernel\": %s}",
+			(i > 1 ? "," : ""), json_str(collection(e_bin[i])), json_str(e_bin[i]),
+			json_str(e_reason[i]), json_str(kernel)
+	printf "%s]\n}\n", (ne ? "\n  " : "")
 }
 
 function emit_junit(    i, j, b, nb, order, tests, fails, skips, secs, t, tfails, tskips, tsecs) {
@@ -144,17 +168,22 @@ function emit_junit(    i, j, b, nb, order, tests, fails, skips, secs, t, tfails
 		if (r_verdict[i] == "skip") skips[b]++
 		secs[b] += r_ms[i] / 1000
 	}
+	for (i = 1; i <= ne; i++) {
+		b = e_bin[i]
+		if (!(b in tests)) { order[++nb] = b; tests[b] = fails[b] = skips[b] = secs[b] = 0 }
+		tests[b]++
+	}
 	print "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
 	for (j = 1; j <= nb; j++) {
 		b = order[j]
 		tfails += fails[b]; tskips += skips[b]; tsecs += secs[b]
 	}
-	printf "<testsuites name=\"iopin\" tests=\"%d\" failures=\"%d\" errors=\"0\" skipped=\"%d\" time=\"%.3f\">\n",
-		n, tfails, tskips, tsecs
+	printf "<testsuites name=\"iopin\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">\n",
+		n + ne, tfails, ne, tskips, tsecs
 	for (j = 1; j <= nb; j++) {
 		b = order[j]
-		printf "  <testsuite name=%s tests=\"%d\" failures=\"%d\" errors=\"0\" skipped=\"%d\" time=\"%.3f\">\n",
-			xml_attr(b), tests[b], fails[b], skips[b], secs[b]
+		printf "  <testsuite name=%s tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">\n",
+			xml_attr(b), tests[b], fails[b], (b in e_of) ? 1 : 0, skips[b], secs[b]
 		printf "    <properties><property name=\"kernel\" value=%s/></properties>\n", xml_attr(kernel)
 		for (i = 1; i <= n; i++) {
 			if (r_bin[i] != b) continue
@@ -174,6 +203,11 @@ function emit_junit(    i, j, b, nb, order, tests, fails, skips, secs, t, tfails
 					xml_attr("passed, but an expectation says it fails here: " r_reason[i])
 			printf "    </testcase>\n"
 		}
+		if (b in e_of) {
+			printf "    <testcase classname=%s name=%s time=\"0.000\">\n", xml_attr(b), xml_attr(b)
+			printf "      <error message=%s/>\n", xml_attr(e_reason[e_of[b]])
+			printf "    </testcase>\n"
+		}
 		printf "  </testsuite>\n"
 	}
 	print "</testsuites>"
@@ -191,11 +225,13 @@ function emit_summary(    i, j, pass, g, ng, gorder, nfail, nx, nxp, what) {
 		else if (r_verdict[i] == "xfail") nx[g]++
 		else nxp[g]++
 	}
-	if (!ng) {
+	if (!ng && !ne) {
 		printf "# summary: kernel %s fails no test\n", kernel
 		return
 	}
 	printf "# summary: kernel %s, failures by the fix each test guards:\n", kernel
+	for (i = 1; i <= ne; i++)
+		printf "# kernel %s: %s did not complete: %s\n", kernel, e_bin[i], e_reason[i]
 	# Unexpected failures first: they are what a reader must act on.
 	for (pass = 1; pass <= 2; pass++)
 		for (j = 1; j <= ng; j++) {

@@ -120,7 +120,15 @@ try:
     doc = json.load(open(f"{out}/{name}.json", encoding="utf-8"))
 except ValueError as e:
     bad(f"json: does not parse: {e}")
-    doc = {"kernel": None, "tests": []}
+    doc = {"kernel": None, "tests": [], "errors": []}
+if set(doc) != {"kernel", "tests", "errors"}:
+    bad(f"json: top-level keys {sorted(doc)}, want errors, kernel, tests")
+errs = doc.get("errors", [])
+if len(errs) != totals["error"]:
+    bad(f"json: {len(errs)} binary errors, the runner's totals say {totals['error']}")
+for e in errs:
+    if set(e) != {"collection", "binary", "reason", "kernel"} or not e["reason"] or e["kernel"] != kernel:
+        bad(f"json: error record {e}")
 if doc.get("kernel") != kernel:
     bad(f"json: kernel {doc.get('kernel')!r}, the stream says {kernel!r}")
 recs = doc.get("tests", [])
@@ -166,16 +174,21 @@ except Exception as e:
     bad(f"junit: junitparser cannot read it: {e}")
     xml = []
 jrecs = {}
+jerrs = []
 nsuites = 0
 for suite in xml:
     nsuites += 1
     cases = list(suite)
     nf = sum(any(isinstance(x, Failure) for x in c.result) for c in cases)
     ns = sum(any(isinstance(x, Skipped) for x in c.result) for c in cases)
-    if (suite.tests, suite.failures, suite.skipped, suite.errors) != (len(cases), nf, ns, 0):
+    ne = sum(any(isinstance(x, Error) for x in c.result) for c in cases)
+    if (suite.tests, suite.failures, suite.skipped, suite.errors) != (len(cases), nf, ns, ne):
         bad(f"junit suite {suite.name}: says tests {suite.tests} failures {suite.failures} "
-            f"skipped {suite.skipped} errors {suite.errors}, holds {len(cases)}/{nf}/{ns}/0")
+            f"skipped {suite.skipped} errors {suite.errors}, holds {len(cases)}/{nf}/{ns}/{ne}")
     for c in cases:
+        if any(isinstance(x, Error) for x in c.result):
+            jerrs.append((suite.name, c.name, [x.message for x in c.result]))
+            continue
         if c.classname != suite.name:
             bad(f"junit {suite.name}:{c.name}: classname {c.classname}")
         props = {}
@@ -185,8 +198,10 @@ for suite in xml:
         kinds = sorted(type(x).__name__ for x in c.result)
         msg = [x.message for x in c.result]
         jrecs[(suite.name, c.name)] = (kinds, msg, props, c.time)
-if nsuites != len({t["binary"] for t in tests}):
+if nsuites != len({t["binary"] for t in tests} | {e["binary"] for e in errs}):
     bad(f"junit: {nsuites} testsuites for {len({t['binary'] for t in tests})} binaries")
+if sorted(jerrs) != sorted((e["binary"], e["binary"], [e["reason"]]) for e in errs):
+    bad(f"junit: error testcases {jerrs}, the JSON errors are {errs}")
 if len(jrecs) != len(tests):
     bad(f"junit: {len(jrecs)} testcases for {len(tests)} results")
 for r in recs:
@@ -233,7 +248,10 @@ for g, (nf, nx) in bad_groups.items():
             + f": {nf} unexpected, {nx} expected (XFAIL)")
     if not any(l.startswith(line) for l in summ):
         bad(f"summary: no line {line!r}")
-if not recs or all(r["verdict"] in ("pass", "skip") for r in recs):
+for e in errs:
+    if f"# kernel {kernel}: {e['binary']} did not complete: {e['reason']}" not in summ:
+        bad(f"summary: no line for the error of {e['binary']}")
+if not errs and (not recs or all(r["verdict"] in ("pass", "skip") for r in recs)):
     if f"# summary: kernel {kernel} fails no test" not in summ:
         bad("summary: a run without failures does not say 'fails no test'")
 for l in summ:
@@ -241,16 +259,47 @@ for l in summ:
 if problems:
     print("\n".join(problems))
     sys.exit(1)
-print(f"{len(recs)} records ({', '.join(f'{v} {n}' for v, n in sorted(count.items()) if n)}) agree: "
+print(f"{len(recs)} records, {len(errs)} binary errors ({', '.join(f'{v} {n}' for v, n in sorted(count.items()) if n)}) agree: "
       f"stream, totals, JSON, JUnit ({nsuites} testsuites, junitparser {junitparser.version}), summary")
 EOF
 
-for r in A B C; do
+# D: a stream as a --vm run prints it when binaries fail without a failing
+# test (timeout, crash): what the runner counts as error:N.
+cat > "$out/D.ktap" <<'STREAM'
+KTAP version 1
+# iopin on 6.1.0-0-amd64, x86_64
+1..3
+    KTAP version 1
+    1..1
+    #  RUN           f.v.one ...
+    # guards: 84209e87c696 v6.2 mm/gup: reliable R/O long-term pinning in COW mappings
+    # time: 5 ms
+    ok 1 f.v.one
+# cow:fork: timed out after 900s
+not ok 1 cow:fork
+    KTAP version 1
+    1..1
+    #  RUN           g.v.one ...
+    # guards: 84209e87c696 v6.2 mm/gup: reliable R/O long-term pinning in COW mappings
+    # g.v.one: Test terminated by assertion
+    not ok 1 g.v.one
+# cow:pin_ro: 1 test(s) failed
+not ok 2 cow:pin_ro
+# cow:pin_rw: exit code 139
+not ok 3 cow:pin_rw
+STREAM
+awk -v mode=summary -f lib/report.awk "$out/D.ktap" >> "$out/D.ktap"
+echo "# Totals: pass:1 fail:1 xfail:0 xpass:0 skip:0 error:2" >> "$out/D.ktap"
+awk -v mode=json -f lib/report.awk "$out/D.ktap" > "$out/D.json"
+awk -v mode=junit -f lib/report.awk "$out/D.ktap" > "$out/D.xml"
+
+for r in A B C D; do
 	[ -s "$out/$r.json" ] || continue
 	case $r in
 	A) want="fail=8,xfail=2,skip=3,pass=0,xpass=0" ;;
 	B) want="pass=9,xpass=1,fail=0,xfail=0,skip=0" ;;
 	C) want="skip=3,pass=0,fail=0,xfail=0,xpass=0" ;;
+	D) want="pass=1,fail=1" ;;
 	esac
 	if "$PY" "$out/check.py" "$out" "$r" "$want" > "$out/check-$r.txt" 2>&1; then
 		grep -v '^  ' "$out/check-$r.txt" | tail -1 | sed "s/^/run $r: /" | while read -r l; do ok "$l"; done
@@ -267,22 +316,25 @@ if [ -s "$out/A.json" ]; then
 	busybox awk 'BEGIN { exit 0 }' 2>/dev/null && awks+=" busybox"
 	command -v gawk > /dev/null && awks+=" gawk"
 	same=1
-	for mode in json junit summary tsv; do
-		ref=""
-		for a in $awks; do
-			[ "$a" = busybox ] && a="busybox awk"
-			$a -v mode=$mode -f lib/report.awk "$out/A.ktap" > "$out/awk.$mode.${a// /_}" 2>&1
-			if [ -z "$ref" ]; then
-				ref="$out/awk.$mode.${a// /_}"
-			elif ! cmp -s "$ref" "$out/awk.$mode.${a// /_}"; then
-				diff "$ref" "$out/awk.$mode.${a// /_}" | head -5
-				bad "lib/report.awk mode=$mode: $a differs from ${ref##*.}"
-				same=0
-			fi
+	for st in A D; do
+		for mode in json junit summary tsv; do
+			ref=""
+			for a in $awks; do
+				[ "$a" = busybox ] && a="busybox awk"
+				f="$out/awk.$st.$mode.${a// /_}"
+				$a -v mode=$mode -f lib/report.awk "$out/$st.ktap" > "$f" 2>&1
+				if [ -z "$ref" ]; then
+					ref=$f
+				elif ! cmp -s "$ref" "$f"; then
+					diff "$ref" "$f" | head -5
+					bad "lib/report.awk mode=$mode on stream $st: $a differs from ${ref##*.}"
+					same=0
+				fi
+			done
 		done
-		cmp -s "$out/awk.json.mawk" "$out/A.json" || { bad "mawk's JSON differs from run_tests.sh --json"; same=0; }
 	done
-	[ $same = 1 ] && ok "lib/report.awk: byte-identical json, junit, summary, tsv under: $awks"
+	cmp -s "$out/awk.A.json.mawk" "$out/A.json" || { bad "mawk's JSON differs from run_tests.sh --json"; same=0; }
+	[ $same = 1 ] && ok "lib/report.awk: byte-identical json, junit, summary, tsv (streams A, D) under: $awks"
 fi
 
 # ---- a hostile stream: quotes, backslashes, markup, control and stray bytes --
