@@ -24,13 +24,21 @@ static int write_new_data(struct writer *w)
 	return 0;
 }
 
-/* Child, started after the parent wrote: its copy is still the old data. */
+/*
+ * Child: right after fork() its copy is mapped (fork() copies the page
+ * tables of private memory: an empty one would read zeroes later); once
+ * the parent has written, it still holds the old data.
+ */
 static int child_keeps_old_data(struct child *c, void *arg)
 {
 	struct mem *m = arg;
 	char why[192];
 
-	(void)c;
+	if (!range_is_populated(m->addr, m->size))
+		return child_fail("fork() left the child's mapping of %s empty (pagemap: neither present nor swapped)",
+				  m->type->name);
+	if (parent_go(c) || parent_await(c))
+		return child_fail("parent went away");
 	if (!pattern_check(m->addr, m->size, 1, why, sizeof(why)))
 		return child_fail("child sees the parent's write: %s", why);
 	return CHILD_OK;
@@ -53,6 +61,8 @@ static void parent_writes(struct __test_metadata *_metadata, struct mem *m,
 	struct child c;
 
 	ASSERT_EQ(0, child_start(&c, child_keeps_old_data, m));
+	ASSERT_EQ(0, child_go(&c));
+	ASSERT_EQ(0, child_await(&c)) TH_LOG("child: exit %d", child_wait(&c));
 	ASSERT_EQ(0, write_new_data(&w));
 	EXPECT_PATTERN(m->addr, m->size, 2, "parent's own write");
 	ASSERT_EQ(0, child_go(&c));

@@ -932,6 +932,18 @@ bool range_is_mapped(const void *addr, size_t len)
 	return mapped;
 }
 
+bool range_is_populated(const void *addr, size_t len)
+{
+	size_t n = (len + page_size() - 1) / page_size(), i;
+	uint64_t *e = calloc(n, sizeof(*e));
+	bool ok = e && !pagemap_read(addr, n, e);
+
+	for (i = 0; ok && i < n; i++)
+		ok = e[i] & (PM_PRESENT | PM_SWAP);
+	free(e);
+	return ok;
+}
+
 char *mem_map_backing_view(struct mem *m, size_t *len, uint8_t *seed)
 {
 	struct mem fresh;

@@ -163,6 +163,8 @@ enum mem_result mem_open_backing(struct mem *m, const struct mem_type *type);
 int mem_unmap(struct mem *m);
 /* Does any mapping of this process overlap [addr, addr+len)? */
 bool range_is_mapped(const void *addr, size_t len);
+/* Is every page of [addr, addr+len) present or swapped out (pagemap)? */
+bool range_is_populated(const void *addr, size_t len);
 
 /*
  * Map, read-only, what a write to the private mapping m must never change:
