@@ -9,6 +9,8 @@
  *
  * Device: a BAR no driver owns (VM: ivshmem, BAR0 registers, BAR2 memory).
  */
+#include <limits.h>
+
 #include "iopin.h"
 
 #include <sys/mman.h>
@@ -41,7 +43,7 @@ FIXTURE_TEARDOWN(resource)
 IOPIN_TEST(resource, wc_file_exists_exactly_for_prefetchable_memory_bars,
 	   .guard = SYSFS_GUARD, .needs = NEEDS_PCI_DEVICE)
 {
-	char path[160], why[160];
+	char path[PATH_MAX], why[160];
 	int i, seen = 0;
 
 	for (i = 0; i < 6; i++) {
