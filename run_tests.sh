@@ -709,6 +709,8 @@ for b in "${selected[@]}"; do
 		[ $((f + xp)) = 0 ] && errors=$((errors + 1))
 		echo "# $name: $problem"
 		echo "not ok $n $name"
+		# The reports list a binary that failed without a failing test.
+		printf '%s\n' "# $name: $problem" "not ok $n $name" >&"$full"
 		failed=$((failed + 1))
 	elif [ $((p + xf)) = 0 ]; then
 		echo "ok $n $name # SKIP all $s test(s) skipped"
