@@ -269,6 +269,27 @@ else
 	bad "install"
 fi
 
+# run_script NAME CMD...: a check script that prints NAME: ok/FAIL lines and
+# exits 0 ok, 4 skipped (e.g. not root), anything else a failure.
+run_script() {
+	local name=$1 rc
+	shift
+	"$@" > "$out/$name.txt" 2>&1
+	rc=$?
+	case $rc in
+	0) ok "$name: $(grep -c ": ok" "$out/$name.txt") check(s)" ;;
+	4) echo "check: $name skipped: $(tail -n1 "$out/$name.txt")" ;;
+	*) tail -n 25 "$out/$name.txt"; bad "$name (exit $rc)" ;;
+	esac
+}
+
+step "reports: --json (json module), --junit (junitparser), the summary by guard"
+run_script check-reports tools/check-reports.sh
+step "fleets: make gen_tar and the LAVA test definition against recorded streams"
+run_script check-lava tools/lava/check.sh
+step "Debian package: dpkg-buildpackage, lintian, dpkg -i, iopin -t cow/collapse"
+run_script check-deb tools/check-deb.sh
+
 if [ $native_only = 0 ] && [ -x vm/run-vm.sh ]; then
 	step "SIGKILL of the runner with --vm: QEMU and the run directory go with it"
 	sigkill_leaves_nothing "--vm" "$(readlink -f "$(command -v qemu-system-x86_64)")" 600 \
