@@ -318,6 +318,26 @@ if [ $native_only = 0 ] && [ -x vm/run-vm.sh ]; then
 	fi
 fi
 
+# gup_longterm/movable needs a ZONE_MOVABLE: one VM boot per kernel with
+# movablecore= (not the default: hugetlb pages would land there). Its tests
+# SKIP without one, so a SKIP here is a failure.
+if [ $native_only = 0 ] && [ -x vm/run-vm.sh ]; then
+	for k in debian-6.12 debian-6.1; do
+		step "gup_longterm/movable in QEMU on $k with movablecore=256M"
+		IOPIN_VM_APPEND="movablecore=256M" ./run_tests.sh --vm "$k" \
+			-t gup_longterm/movable > "$out/movable-$k.ktap" 2>&1
+		rc=$?
+		echo "movable on $k: exit $rc; $(grep '^# Totals' "$out/movable-$k.ktap")"
+		if [ $rc != 0 ] || grep -qE '^ *not ok' "$out/movable-$k.ktap" ||
+		   grep -E '^    ok .*# SKIP' "$out/movable-$k.ktap" | grep -qv gup_test; then
+			grep -E '^ *not ok|# SKIP' "$out/movable-$k.ktap" | head -10
+			bad "gup_longterm/movable on $k (exit $rc)"
+		else
+			ok "gup_longterm/movable on $k"
+		fi
+	done
+fi
+
 # ptrace_access under every proc_mem.force_override mode: one VM boot per
 # mode; the tests must see the mode on the command line and pass.
 if [ $native_only = 0 ] && [ -x vm/run-vm.sh ]; then

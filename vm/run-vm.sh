@@ -339,10 +339,11 @@ half=$((MEM_MB / 2))
 # no_timer_check: under TCG on a loaded host the kernel's IO-APIC timer
 # check can fail and panic the boot ("timer doesn't work through
 # Interrupt-remapped IO-APIC"), seen with other VMs busy on both cores.
-# movablecore: a ZONE_MOVABLE for gup_longterm/movable (long-term pins
-# migrate out of it); secretmem.enable: memfd_secret() is off by default
-# on 6.1 (gup_longterm's secretmem case).
-append="console=ttyS0 intel_iommu=on panic=-1 quiet loglevel=6 no_timer_check memmap=32M!0x60000000 movablecore=256M secretmem.enable=1 ${IOPIN_VM_APPEND:-}"
+# secretmem.enable: memfd_secret() is off by default on 6.1 (gup_longterm's
+# secretmem case). No ZONE_MOVABLE by default: hugetlb pages would land in
+# it and every long-term pin of them would need a spare page to migrate
+# to; `make check` boots once more with movablecore= for gup_longterm/movable.
+append="console=ttyS0 intel_iommu=on panic=-1 quiet loglevel=6 no_timer_check memmap=32M!0x60000000 secretmem.enable=1 ${IOPIN_VM_APPEND:-}"
 # The bzImage decompressor only talks to a serial port named by earlyprintk;
 # with it a corrupt image shows "-- System halted" instead of a silent hang.
 [[ $K_BOOT_MODE == bzimage ]] && append="earlyprintk=ttyS0 $append"
