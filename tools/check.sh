@@ -289,6 +289,13 @@ step "fleets: make gen_tar and the LAVA test definition against recorded streams
 run_script check-lava tools/lava/check.sh
 step "Debian package: dpkg-buildpackage, lintian, dpkg -i, iopin -t cow/collapse"
 run_script check-deb tools/check-deb.sh
+step "sanitizers and static analysis: ASan+UBSan suite, valgrind, cppcheck, clang-tidy"
+if tools/check-sanitize.sh > "$out/sanitize.txt" 2>&1; then
+	ok "tools/check-sanitize.sh: $(grep -c 'ok' "$out/sanitize.txt") line(s) ok"
+else
+	tail -n 30 "$out/sanitize.txt"
+	bad "tools/check-sanitize.sh"
+fi
 
 if [ $native_only = 0 ] && [ -x vm/run-vm.sh ]; then
 	step "SIGKILL of the runner with --vm: QEMU and the run directory go with it"
