@@ -15,6 +15,9 @@ static int child_splices_and_unmaps(struct child *c, void *arg)
 	struct pin p;
 	char why[192], *buf;
 
+	if (!range_is_populated(m->addr, m->size))
+		return child_fail("fork() left the child's mapping of %s empty: nothing to splice",
+				  m->type->name);
 	if (pin_range(&p, PIN_VMSPLICE, m->addr, m->size))
 		return child_fail("%s", p.why);
 	if (munmap(m->addr, m->size))
@@ -35,6 +38,10 @@ static int child_writes(struct child *c, void *arg)
 {
 	struct mem *m = arg;
 
+	/* An empty copy would take a fresh page: no COW, nothing to leak. */
+	if (!range_is_populated(m->addr, m->size))
+		return child_fail("fork() left the child's mapping of %s empty",
+				  m->type->name);
 	pattern_fill(m->addr, m->size, 2);
 	parent_go(c);
 	return CHILD_OK;
