@@ -21,8 +21,8 @@
  * Axes: mapping route x access route. Devices: a BAR with known contents
  * (the VM's ivshmem BAR2, le32-index-xor-a5a5a5a5; every word a test writes
  * is put back in teardown) and a BAR a driver claims (the VM's virtio-rng;
- * unbind, bind and removal journaled). gdb on iomem is not here yet: the
- * VM's initramfs carries no gdb.
+ * unbind, bind and removal journaled). gdb_bar: Debian's gdb (gdb-minimal
+ * in the VM) examines a BAR mapping of a tracee.
  */
 #include "ptrace_access.h"
 
@@ -186,6 +186,63 @@ static void bar_tracee(FIXTURE_DATA(bar) *self, int prot)
 {
 	the_tracee = (struct tracee){ .addr = (char *)self->m.addr, .len = self->m.len,
 				   .prot = prot, .want = self->want };
+}
+
+/* ---- gdb ---------------------------------------------------------------- */
+
+/* The test users actually run: gdb attached to a process that maps a BAR. */
+FIXTURE(gdb_bar) {
+	struct iomem_dev d;
+	int bar;
+	struct iomem_map m;
+	char *want;		/* the page's pattern: what the tracee checks */
+};
+
+FIXTURE_VARIANT(gdb_bar) {
+	struct iomem_route route;
+};
+
+#define MAP_ONLY(id, rid, err, rawio, guard, fix)			\
+	FIXTURE_VARIANT_ADD(fix, id) {					\
+		.route = IOMEM_ROUTE_INIT(id, rid, err, rawio, guard),	\
+	};
+IOMEM_ROUTES(MAP_ONLY, gdb_bar)
+
+FIXTURE_SETUP(gdb_bar)
+{
+	IOMEM_PICK(IOMEM_ROLE_PATTERN, &self->d, &self->bar);
+	IOMEM_ROUTE_NEEDED(&variant->route, &self->d, self->bar);
+	ASSERT_CLAIMED(&self->d, self->bar, false);
+	self->want = malloc(page_size());
+	ASSERT_NE(NULL, self->want);
+	bar_pattern(self->want, 0, page_size());
+	IOMEM_MAP_OK(&self->m, &variant->route, &self->d, self->bar, 0, page_size());
+}
+
+FIXTURE_TEARDOWN(gdb_bar)
+{
+	iomem_unmap(&self->m);
+	free(self->want);
+}
+
+IOPIN_TEST(gdb_bar, gdb_examines_the_words_of_the_bar_a_tracee_maps,
+	   .guard = PHYS_GUARD, .needs = NEEDS_BAR)
+{
+	uint64_t words[8];
+	int n;
+
+	the_tracee = (struct tracee){ .addr = (char *)self->m.addr, .len = self->m.len,
+				   .prot = PROT_READ | PROT_WRITE, .want = self->want };
+	TRACEE_START(&the_tracee, "rw-s");
+	n = gdb_examine(the_tracee.c.pid, (const void *)self->m.addr, words, 8);
+	if (n == -2) {
+		tracee_kill(&the_tracee);
+		SKIP(return, "no gdb in $PATH (Debian: apt-get install gdb; the VM carries gdb-minimal)");
+	}
+	ASSERT_EQ(8, n) TH_LOG("gdb -batch -p %d -ex 'x/8gx %p' printed %d words",
+			       the_tracee.c.pid, (void *)self->m.addr, n);
+	EXPECT_BYTES(words, self->want, sizeof(words), "what gdb shows of the BAR");
+	EXPECT_TRACEE_OK(&the_tracee, "tracee after gdb detached");
 }
 
 /* ---- plain reads and writes --------------------------------------------- */

@@ -237,6 +237,34 @@ install_rdma_userspace() {
 	fi
 }
 
+# install_gdb ROOT: a gdb for the debugger tests (ptrace_access). The host's
+# gdb links libpython and needs its whole standard library; Debian's
+# gdb-minimal does not: its binary is fetched once (apt-get download) into
+# the cache. Without it the gdb tests SKIP, saying so.
+install_gdb() {
+	local root=$1 dir=$IOPIN_CACHE/gdb-minimal dst
+	stage_dir "$root" || return 1
+	if [[ ! -x $dir/usr/bin/gdb ]]; then
+		with_cache_lock fetch_gdb_minimal "$dir" ||
+			{ warn "no gdb-minimal (apt-get download failed): the guest's gdb tests will SKIP"; return 0; }
+	fi
+	dst=$(guest_path "$root" /usr/bin/gdb) || return 1
+	mkdir -p "${dst%/*}" && cp "$dir/usr/bin/gdb" "$dst" &&
+		install_libs "$root" "$dir/usr/bin/gdb"
+}
+
+fetch_gdb_minimal() {
+	local dir=$1 tmp=$1.tmp$$
+	[[ -x $dir/usr/bin/gdb ]] && return 0
+	rm -rf "$tmp" && mkdir -p "$tmp/deb" || return 1
+	(cd "$tmp/deb" && apt-get -q download gdb-minimal >/dev/null 2>&1) &&
+		dpkg-deb -x "$tmp"/deb/gdb-minimal_*.deb "$tmp/root" &&
+		rm -rf "$dir" && mv "$tmp/root" "$dir"
+	local rc=$?
+	rm -rf "$tmp"
+	return $rc
+}
+
 # build_suite ROOT OUT SUITE_DIR ARGS_FILE ENV_FILE [EXPECT_FILE...]: the
 # per-run part.  ARGS_FILE holds the guest run_tests.sh arguments
 # NUL-separated (no quoting problems whatever they contain), ENV_FILE bash
@@ -261,5 +289,6 @@ build_suite() {
 	done < <(find "$root/iopin" -type f -print0)
 	install_libs "$root" "${elfs[@]}"
 	install_rdma_userspace "$root"
+	install_gdb "$root"
 	cpio_pack "$root" "$out"
 }
