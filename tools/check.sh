@@ -142,10 +142,28 @@ runs_exe() {
 # with a fresh TMPDIR, wait (up to WAIT s) until one of its processes runs
 # EXE, SIGKILL the runner (only it), and require within 20 s: no process of
 # the run left, TMPDIR empty, the global state files as before.
+# with_run_lock CMD...: run CMD while no run of the suite holds the run lock.
+with_run_lock() {
+	local lock
+	lock="$(dirname -- "${IOPIN_STATE_LOCK:-/run/iopin-state.lock}")/iopin-run.lock"
+	local fd rc
+	[ "$(id -u)" = 0 ] && [ -f "$lock" ] && [ ! -L "$lock" ] || { "$@"; return; }
+	exec {fd}>> "$lock" || { "$@"; return; }
+	flock -w 900 "$fd"
+	"$@"
+	rc=$?
+	exec {fd}>&-
+	return $rc
+}
+
 sigkill_leaves_nothing() {
 	local what=$1 exe=$2 wait=$3 r procs left p i before after tmpd
 	shift 3
 	tmpd=$(mktemp -d "$out/kill.XXXXXX")
+	# Other runs of the suite on this machine change the same knobs: take
+	# the state while none is running (their run lock free), and again
+	# after the kill under that lock.
+	with_run_lock true
 	before=$(state_files)
 	TMPDIR=$tmpd ./run_tests.sh "$@" > "$out/kill.out" 2>&1 &
 	r=$!
@@ -172,7 +190,7 @@ sigkill_leaves_nothing() {
 		[ -z "$left" ] && [ -z "$(ls -A "$tmpd")" ] && break
 		sleep 0.2
 	done
-	after=$(state_files)
+	after=$(with_run_lock state_files)
 	if [ -n "$left" ]; then
 		ps -o pid,ppid,sid,pgid,stat,args -p "${left# }" 2>/dev/null | cut -c1-120 | sed 's/^/  /'
 		bad "$what: $(echo $left | wc -w) process(es) of the run left 20 s after the SIGKILL"
