@@ -8,6 +8,9 @@
 #include <linux/magic.h>
 #include <linux/memfd.h>
 #include <signal.h>
+#include <limits.h>
+#include <sys/mount.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +63,8 @@ size_t thp_pmd_size(void)
 
 bool mem_is_hugetlb(const struct mem_type *t)
 {
-	return t->backing == MEM_HUGETLB || t->backing == MEM_MEMFD_HUGETLB;
+	return t->backing == MEM_HUGETLB || t->backing == MEM_MEMFD_HUGETLB ||
+	       t->backing == MEM_HUGETLBFS_FILE;
 }
 
 bool mem_is_zero(const struct mem_type *t)
@@ -73,6 +77,7 @@ bool mem_is_file(const struct mem_type *t)
 	switch (t->backing) {
 	case MEM_MEMFD:
 	case MEM_MEMFD_HUGETLB:
+	case MEM_HUGETLBFS_FILE:
 	case MEM_TMPFS_FILE:
 	case MEM_DISK_FILE:
 	case MEM_SHMEM:
@@ -588,6 +593,42 @@ static const char *find_dir(const char *env, const char * const *cands,
 static const char * const disk_dirs[] = {
 	"/var/tmp", "/tmp", "/root", "/mnt/scratch", NULL };
 
+/*
+ * A file on a hugetlbfs of the type's page size: the one mounted at
+ * IOPIN_HUGETLBFS_DIR or /dev/hugepages if its page size fits, else one
+ * this process mounts over /mnt in a mount namespace of its own (root),
+ * which nobody else sees and which goes away with the process. The file
+ * is unlinked at once.
+ */
+static int open_hugetlbfs_file(struct mem *m)
+{
+	const char *env = getenv("IOPIN_HUGETLBFS_DIR");
+	const char *cands[] = { env && *env ? env : "/dev/hugepages", "/mnt" };
+	char opts[64], path[PATH_MAX];
+	struct statfs st;
+	int fd;
+
+	if (statfs(cands[0], &st) || st.f_type != HUGETLBFS_MAGIC ||
+	    (unsigned long)st.f_bsize != m->type->kb * 1024) {
+		snprintf(opts, sizeof(opts), "pagesize=%luK", m->type->kb);
+		if (unshare(CLONE_NEWNS) ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mount("iopin-hugetlbfs", cands[1], "hugetlbfs", 0, opts)) {
+			snprintf(m->why, sizeof(m->why),
+				 "no hugetlbfs of %lukB pages mounted (IOPIN_HUGETLBFS_DIR) and cannot mount one in a private mount namespace: %s",
+				 m->type->kb, strerror(errno));
+			errno = EPERM;
+			return -2;
+		}
+		cands[0] = cands[1];
+	}
+	snprintf(path, sizeof(path), "%s/iopin.%d.XXXXXX", cands[0], getpid());
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(path);
+	return fd;
+}
+
 /* Open the backing object of a file type, filled with pattern 1. */
 static enum mem_result open_backing(struct mem *m)
 {
@@ -604,6 +645,11 @@ static enum mem_result open_backing(struct mem *m)
 	case MEM_MEMFD_HUGETLB:
 		m->fd = memfd_create("iopin", MFD_CLOEXEC | MFD_HUGETLB |
 				     (log2_ul(m->size) << MFD_HUGE_SHIFT));
+		break;
+	case MEM_HUGETLBFS_FILE:
+		m->fd = open_hugetlbfs_file(m);
+		if (m->fd == -2)
+			return MEM_SKIP;
 		break;
 	case MEM_TMPFS_FILE:
 		dir = find_dir("IOPIN_TMPFS_DIR", tmpfs_dirs, true);
@@ -649,7 +695,7 @@ static enum mem_result size_file(struct mem *m)
 {
 	enum mem_result r;
 
-	if (m->type->backing == MEM_MEMFD_HUGETLB) {
+	if (mem_is_hugetlb(m->type)) {
 		r = hugetlb_reserve(m->type->kb, HUGETLB_MEMFD_PAGES, m->why,
 				    sizeof(m->why));
 		if (r)

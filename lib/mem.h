@@ -25,6 +25,7 @@ enum mem_backing {
 	MEM_SECRETMEM,		/* memfd_secret(): MAP_SHARED only, never pinnable */
 	MEM_ANON_SWAPPED,	/* MEM_ANON paged out to swap */
 	MEM_THP_SWAPPED,	/* MEM_THP of .kb and .layout paged out to swap */
+	MEM_HUGETLBFS_FILE,	/* a file on a mounted hugetlbfs of .kb pages */
 };
 
 /* How a THP is mapped when the test gets it. */
@@ -121,7 +122,8 @@ struct mem_type {
 	X(memfd, MEM_MEMFD, 0, THP_WHOLE, __VA_ARGS__)			\
 	X(tmpfs_file, MEM_TMPFS_FILE, 0, THP_WHOLE, __VA_ARGS__)	\
 	X(disk_file, MEM_DISK_FILE, 0, THP_WHOLE, __VA_ARGS__)		\
-	X(memfd_hugetlb_2048kB, MEM_MEMFD_HUGETLB, 2048, THP_WHOLE, __VA_ARGS__)
+	X(memfd_hugetlb_2048kB, MEM_MEMFD_HUGETLB, 2048, THP_WHOLE, __VA_ARGS__) \
+	X(hugetlbfs_file_2048kB, MEM_HUGETLBFS_FILE, 2048, THP_WHOLE, __VA_ARGS__)
 #define MEM_LONGTERM_KINDS(X, ...)					\
 	MEM_LONGTERM_PRIVATE_KINDS(X, __VA_ARGS__)			\
 	X(secretmem, MEM_SECRETMEM, 0, THP_WHOLE, __VA_ARGS__)
