@@ -109,17 +109,25 @@ static int uring_pin(struct pin *p)
 	return u->sink < 0 ? -errno : 0;
 }
 
-static int uring_read(struct pin *p, void *buf)
+/*
+ * One fixed-buffer operation over the whole pin against the sink memfd:
+ * a write from the pin (the device reads what the pin sees), or a read
+ * into it (the device writes into the pin).
+ */
+static int uring_fixed(struct pin *p, bool into_pin)
 {
+	const char *op = into_pin ? "IORING_OP_READ_FIXED" : "IORING_OP_WRITE_FIXED";
 	struct uring_pin *u = p->priv;
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
 	struct io_uring_cqe *cqe;
-	ssize_t n;
 	int ret;
 
 	if (!sqe)
 		return -EBUSY;
-	io_uring_prep_write_fixed(sqe, u->sink, p->addr, p->len, 0, 0);
+	if (into_pin)
+		io_uring_prep_read_fixed(sqe, u->sink, p->addr, p->len, 0, 0);
+	else
+		io_uring_prep_write_fixed(sqe, u->sink, p->addr, p->len, 0, 0);
 	ret = io_uring_submit_and_wait(&u->ring, 1);
 	if (ret < 0)
 		return ret;
@@ -129,48 +137,34 @@ static int uring_read(struct pin *p, void *buf)
 	ret = cqe->res;
 	io_uring_cqe_seen(&u->ring, cqe);
 	if (ret < 0) {
-		why_set(p, "IORING_OP_WRITE_FIXED: %s", strerror(-ret));
+		why_set(p, "%s: %s", op, strerror(-ret));
 		return ret;
 	}
 	if ((size_t)ret != p->len) {
-		why_set(p, "IORING_OP_WRITE_FIXED wrote %d of %zu bytes", ret, p->len);
+		why_set(p, "%s moved %d of %zu bytes", op, ret, p->len);
 		return -EIO;
 	}
-	n = pread(u->sink, buf, p->len, 0);
-	return n == (ssize_t)p->len ? 0 : -EIO;
+	return 0;
+}
+
+static int uring_read(struct pin *p, void *buf)
+{
+	struct uring_pin *u = p->priv;
+	int ret = uring_fixed(p, false);
+
+	if (ret)
+		return ret;
+	return pread(u->sink, buf, p->len, 0) == (ssize_t)p->len ? 0 : -EIO;
 }
 
 /* The "device" writes: a fixed-buffer read from the memfd into the pin. */
 static int uring_write(struct pin *p, const void *buf)
 {
 	struct uring_pin *u = p->priv;
-	struct io_uring_sqe *sqe;
-	struct io_uring_cqe *cqe;
-	int ret;
 
 	if (pwrite(u->sink, buf, p->len, 0) != (ssize_t)p->len)
 		return -EIO;
-	sqe = io_uring_get_sqe(&u->ring);
-	if (!sqe)
-		return -EBUSY;
-	io_uring_prep_read_fixed(sqe, u->sink, p->addr, p->len, 0, 0);
-	ret = io_uring_submit_and_wait(&u->ring, 1);
-	if (ret < 0)
-		return ret;
-	ret = io_uring_wait_cqe(&u->ring, &cqe);
-	if (ret)
-		return ret;
-	ret = cqe->res;
-	io_uring_cqe_seen(&u->ring, cqe);
-	if (ret < 0) {
-		why_set(p, "IORING_OP_READ_FIXED: %s", strerror(-ret));
-		return ret;
-	}
-	if ((size_t)ret != p->len) {
-		why_set(p, "IORING_OP_READ_FIXED read %d of %zu bytes", ret, p->len);
-		return -EIO;
-	}
-	return 0;
+	return uring_fixed(p, true);
 }
 
 static void uring_unpin(struct pin *p)
