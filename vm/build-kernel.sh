@@ -18,7 +18,8 @@
 #                                its patch touches
 #   kernels/iopin-<name>-<key>/  the result (bzImage, config, build.log),
 #                                key = hash of source version, config and
-#                                patch: a build that exists is not redone
+#                                the patch's diff: a build that exists is
+#                                not redone
 # Prints the bzImage path on stdout. Needs only Debian packages (installed
 # with tools/deps.sh --kernel-build). IOPIN_KERNEL_JOBS: make -j (default
 # nproc). Exit 0, 1 on a build failure, 2 on bad usage.
@@ -60,7 +61,10 @@ if [ -z "$debcfg" ]; then
 	debcfg=$(ls "$CACHE"/kernels/linux-image-6.12*-amd64-unsigned_*/boot/config-* | sort -V | tail -n1)
 fi
 
-key=$({ echo "$srcver"; cat "$debcfg" "$VM_DIR/kernel.config" ${patch_file:+"$patch_file"}; } |
+# The key covers the patch's diff, not the text before it (a mutant's
+# header): editing a header does not rebuild.
+key=$({ echo "$srcver"; cat "$debcfg" "$VM_DIR/kernel.config"
+	[ -z "$patch_file" ] || sed -n '/^\(--- \|diff \)/,$p' "$patch_file"; } |
 	sha256sum | cut -c1-12)
 out=$CACHE/kernels/iopin-$name-$key
 if [ -s "$out/bzImage" ]; then
