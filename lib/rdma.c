@@ -216,7 +216,7 @@ static int rxe_setup(struct rdma_pin *r, int saved, char *why, size_t len)
 	static int seq;
 	int ret;
 
-	if (unshare(CLONE_NEWNET)) {
+	if (netns_unshare()) {
 		snprintf(why, len, "no private network namespace for rxe: %s", strerror(errno));
 		return -errno;
 	}

@@ -203,6 +203,25 @@ static int link_up(int sock, const char *name)
 	return ioctl(sock, SIOCSIFFLAGS, &ifr) ? -errno : 0;
 }
 
+/*
+ * unshare(CLONE_NEWNET), retried for up to 5 s: making a namespace can fail
+ * for a moment while the kernel still tears down those of an earlier test
+ * (seen once in the 6.12 VM under load: ENODEV for the rxe namespace).
+ */
+int netns_unshare(void)
+{
+	int tries;
+
+	for (tries = 0; tries < 50; tries++) {
+		if (!unshare(CLONE_NEWNET))
+			return 0;
+		if (errno != ENODEV && errno != ENOMEM && errno != ENOSPC && errno != EBUSY)
+			break;
+		usleep(100000);
+	}
+	return -1;
+}
+
 int veth_pair_up(char *why, size_t len)
 {
 	int s, ret;
@@ -309,7 +328,7 @@ int xdp_pin(struct pin *p)
 	 * long as they do; the process goes back to its namespace at once.
 	 */
 	saved = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (saved < 0 || unshare(CLONE_NEWNET)) {
+	if (saved < 0 || netns_unshare()) {
 		netns_err = -errno;
 		snprintf(x->read_why, sizeof(x->read_why),
 			 "no private network namespace for the AF_XDP read path: %s",

@@ -29,6 +29,8 @@ struct pin;
  * nothing of its own. 0 or -errno with why set.
  */
 int veth_pair_up(char *why, size_t len);
+/* unshare(CLONE_NEWNET), retried while the kernel is busy; 0 or -1 (errno). */
+int netns_unshare(void);
 /*
  * Move veth end name to the namespace of netns_fd, renamed new_name (down
  * there). When the namespace it leaves dies, the peer left behind goes, and
