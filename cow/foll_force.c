@@ -12,6 +12,9 @@
 #include "iopin.h"
 #include "trace.h"
 
+/* Forced writes each race needs before it may stop. */
+#define RACE_MIN_WRITES	100
+
 /* How long each Dirty COW race runs: short, it is a regression check. */
 static long race_ms(void)
 {
@@ -94,7 +97,7 @@ struct race {
 	struct mem *m;
 	int mem_fd;
 	volatile bool stop;
-	long writes;
+	volatile long writes;
 };
 
 static void *discard_loop(void *arg)
@@ -125,12 +128,22 @@ static void run_race(struct __test_metadata *_metadata, struct mem *m,
 		     int mem_fd)
 {
 	struct race r = { .m = m, .mem_fd = mem_fd };
-	struct timespec ts = { race_ms() / 1000, (race_ms() % 1000) * 1000000 };
+	struct timespec slice = { 0, 10 * 1000000 };
 	pthread_t writer, discarder;
+	long ms;
 
 	ASSERT_EQ(0, pthread_create(&writer, NULL, force_write_loop, &r));
 	ASSERT_EQ(0, pthread_create(&discarder, NULL, discard_loop, &r));
-	nanosleep(&ts, NULL);
+	/*
+	 * Race for IOPIN_RACE_MS and until RACE_MIN_WRITES forced writes went
+	 * through, however slow the machine (load, sanitizers), at most ten
+	 * times as long: the verdict must not depend on the load.
+	 */
+	for (ms = 0; ms < 10 * race_ms(); ms += 10) {
+		if (ms >= race_ms() && r.writes >= RACE_MIN_WRITES)
+			break;
+		nanosleep(&slice, NULL);
+	}
 	r.stop = true;
 	pthread_join(writer, NULL);
 	pthread_join(discarder, NULL);
