@@ -45,8 +45,10 @@ Usage: $0 [options]
       --no-build          do not run make first (source tree only)
       --json FILE         also write one JSON record per test to FILE (see README, "Reports")
       --junit FILE        also write JUnit XML to FILE
-      --vm KERNEL         run inside QEMU booting KERNEL: debian-6.1, debian-6.12, a .deb
-                          or a bzImage (see README, "Running in a VM")
+      --vm KERNEL         run inside QEMU booting KERNEL: debian-6.1, debian-6.12,
+                          iopin-6.12-gup_test or iopin-6.12-MUTANT (built from
+                          linux-source-6.12, see mutants/), a .deb or a bzImage
+                          (see README, "Running in a VM")
       --modules DIR       with --vm and a bzImage: modules_install tree for it
   -h, --help              this help
 
