@@ -116,12 +116,7 @@ static int rxe_link_add(const char *name, const char *netdev, char *why, size_t 
 		struct nlmsghdr n;
 		char buf[256];
 	} req = { 0 };
-	struct {
-		struct nlmsghdr n;
-		struct nlmsgerr e;
-		char buf[256];
-	} resp;
-	int fd, ret;
+	int ret;
 
 	req.n.nlmsg_len = NLMSG_LENGTH(0);
 	req.n.nlmsg_type = RDMA_NL_GET_TYPE(RDMA_NL_NLDEV, RDMA_NLDEV_CMD_NEWLINK);
@@ -129,22 +124,9 @@ static int rxe_link_add(const char *name, const char *netdev, char *why, size_t 
 	nla_put(&req.n, RDMA_NLDEV_ATTR_DEV_NAME, name);
 	nla_put(&req.n, RDMA_NLDEV_ATTR_LINK_TYPE, "rxe");
 	nla_put(&req.n, RDMA_NLDEV_ATTR_NDEV_NAME, netdev);
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_RDMA);
-	if (fd < 0) {
-		snprintf(why, len, "NETLINK_RDMA socket (needs CONFIG_INFINIBAND): %s",
-			 strerror(errno));
-		return -errno;
-	}
-	if (send(fd, &req, req.n.nlmsg_len, 0) < 0 ||
-	    recv(fd, &resp, sizeof(resp), 0) < (ssize_t)sizeof(resp.n)) {
-		ret = -errno;
-		snprintf(why, len, "RDMA_NLDEV_CMD_NEWLINK: %s", strerror(errno));
-		close(fd);
-		return ret;
-	}
-	close(fd);
-	ret = resp.n.nlmsg_type == NLMSG_ERROR ? resp.e.error : 0;
-	if (ret)
+	ret = nl_transact(NETLINK_RDMA, &req.n,
+			  "RDMA_NLDEV_CMD_NEWLINK (needs CONFIG_INFINIBAND)", why, len);
+	if (ret && !why[0])
 		snprintf(why, len, "adding rxe link %s on %s: %s%s", name, netdev,
 			 strerror(-ret), ret == -EOPNOTSUPP || ret == -ENOENT ?
 			 " (needs the rdma_rxe module)" : "");

@@ -96,6 +96,38 @@ static void nl_nest_end(struct nlmsghdr *n, struct rtattr *a)
 	a->rta_len = (char *)n + n->nlmsg_len - (char *)a;
 }
 
+/*
+ * Send one netlink request on a socket of protocol proto and read its ack:
+ * 0, the request's -errno (from the NLMSG_ERROR ack; why left empty for
+ * the caller to word), or the -errno of the socket calls (why says what).
+ */
+int nl_transact(int proto, struct nlmsghdr *req, const char *what,
+		char *why, size_t len)
+{
+	struct {
+		struct nlmsghdr n;
+		struct nlmsgerr e;
+		char buf[256];
+	} resp;
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, proto), ret;
+
+	if (len)
+		why[0] = '\0';		/* stays empty for the request's own error */
+	if (fd < 0) {
+		snprintf(why, len, "%s: netlink socket: %s", what, strerror(errno));
+		return -errno;
+	}
+	if (send(fd, req, req->nlmsg_len, 0) < 0 ||
+	    recv(fd, &resp, sizeof(resp), 0) < (ssize_t)sizeof(resp.n)) {
+		ret = -errno;
+		snprintf(why, len, "%s: %s", what, strerror(errno));
+		close(fd);
+		return ret;
+	}
+	close(fd);
+	return resp.n.nlmsg_type == NLMSG_ERROR ? resp.e.error : 0;
+}
+
 static int veth_create(char *why, size_t len)
 {
 	struct {
@@ -103,15 +135,10 @@ static int veth_create(char *why, size_t len)
 		struct ifinfomsg i;
 		char buf[512];
 	} req = { 0 };
-	struct {
-		struct nlmsghdr n;
-		struct nlmsgerr e;
-		char buf[256];
-	} resp;
 	struct ifinfomsg peer = { .ifi_family = AF_UNSPEC };
 	struct rtattr *info, *data, *pa;
 	unsigned int mtu = VETH_MTU;
-	int fd, ret;
+	int ret;
 
 	req.n.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
 	req.n.nlmsg_type = RTM_NEWLINK;
@@ -132,21 +159,8 @@ static int veth_create(char *why, size_t len)
 	nl_nest_end(&req.n, data);
 	nl_nest_end(&req.n, info);
 
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0) {
-		snprintf(why, len, "netlink socket: %s", strerror(errno));
-		return -errno;
-	}
-	if (send(fd, &req, req.n.nlmsg_len, 0) < 0 ||
-	    recv(fd, &resp, sizeof(resp), 0) < (ssize_t)sizeof(resp.n)) {
-		ret = -errno;
-		snprintf(why, len, "RTM_NEWLINK veth: %s", strerror(errno));
-		close(fd);
-		return ret;
-	}
-	close(fd);
-	ret = resp.n.nlmsg_type == NLMSG_ERROR ? resp.e.error : 0;
-	if (ret)
+	ret = nl_transact(NETLINK_ROUTE, &req.n, "RTM_NEWLINK veth", why, len);
+	if (ret && !why[0])
 		snprintf(why, len, "creating a veth pair: %s%s", strerror(-ret),
 			 ret == -EOPNOTSUPP ? " (needs CONFIG_VETH)" : "");
 	return ret;
@@ -160,13 +174,8 @@ int veth_move(const char *name, int netns_fd, const char *new_name,
 		struct ifinfomsg i;
 		char buf[128];
 	} req = { 0 };
-	struct {
-		struct nlmsghdr n;
-		struct nlmsgerr e;
-		char buf[256];
-	} resp;
 	__u32 nsfd = netns_fd;
-	int fd, ret;
+	int ret;
 
 	req.n.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
 	req.n.nlmsg_type = RTM_NEWLINK;
@@ -175,18 +184,8 @@ int veth_move(const char *name, int netns_fd, const char *new_name,
 	req.i.ifi_index = if_nametoindex(name);
 	nl_attr(&req.n, IFLA_NET_NS_FD, &nsfd, sizeof(nsfd));
 	nl_attr(&req.n, IFLA_IFNAME, new_name, strlen(new_name) + 1);
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	if (send(fd, &req, req.n.nlmsg_len, 0) < 0 ||
-	    recv(fd, &resp, sizeof(resp), 0) < (ssize_t)sizeof(resp.n)) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
-	close(fd);
-	ret = resp.n.nlmsg_type == NLMSG_ERROR ? resp.e.error : 0;
-	if (ret)
+	ret = nl_transact(NETLINK_ROUTE, &req.n, "RTM_NEWLINK move", why, len);
+	if (ret && !why[0])
 		snprintf(why, len, "moving %s to another namespace as %s: %s", name,
 			 new_name, strerror(-ret));
 	return ret;

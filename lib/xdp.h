@@ -29,6 +29,10 @@ struct pin;
  * nothing of its own. 0 or -errno with why set.
  */
 int veth_pair_up(char *why, size_t len);
+/* One netlink request and its ack: 0 or -errno (see lib/xdp.c). */
+struct nlmsghdr;
+int nl_transact(int proto, struct nlmsghdr *req, const char *what,
+		char *why, size_t len);
 /* unshare(CLONE_NEWNET), retried while the kernel is busy; 0 or -1 (errno). */
 int netns_unshare(void);
 /*
