@@ -440,9 +440,7 @@ wait_state_restored() {
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/iopin-run.XXXXXX") || { echo "run_tests.sh: mktemp failed" >&2; exit 2; }
 # The whole nested stream, also with -s: what lib/report.awk reads.
 exec {full}> "$tmp/full.ktap"
-watchdog_pid=""
 cleanup() {
-	[ -n "$watchdog_pid" ] && kill "$watchdog_pid" 2>/dev/null
 	release_pools
 	rm -rf "$tmp"
 }
