@@ -15,14 +15,6 @@
 /* Forced writes each race needs before it may stop. */
 #define RACE_MIN_WRITES	100
 
-/* How long each Dirty COW race runs: short, it is a regression check. */
-static long race_ms(void)
-{
-	const char *e = getenv("IOPIN_RACE_MS");
-
-	return e && atol(e) > 0 ? atol(e) : 300;
-}
-
 FIXTURE(foll_force) {
 	struct mem m;
 	int mem_fd;

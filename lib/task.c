@@ -81,6 +81,13 @@ int child_wait(struct child *c)
 	return WEXITSTATUS(status);
 }
 
+long race_ms(void)
+{
+	const char *e = getenv("IOPIN_RACE_MS");
+
+	return e && atol(e) > 0 ? atol(e) : 300;
+}
+
 bool proc_has_cap(int cap)
 {
 	unsigned long long eff = 0;

@@ -44,6 +44,9 @@ int child_wait(struct child *c);
 /* For child functions: print why and return CHILD_FAIL. */
 int child_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* How long a race runs at least: IOPIN_RACE_MS (run_tests.sh checks it), else 300. */
+long race_ms(void);
+
 /* Does this process have capability cap (CAP_* number) in its effective set? */
 bool proc_has_cap(int cap);
 

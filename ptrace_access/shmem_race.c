@@ -20,13 +20,6 @@
 
 #define MIN_WRITES	100
 
-static long race_ms(void)
-{
-	const char *e = getenv("IOPIN_RACE_MS");
-
-	return e && atol(e) > 0 ? atol(e) : 300;
-}
-
 FIXTURE(shmem_uffd_minor) {
 	int memfd;
 	int uffd;
