@@ -206,6 +206,16 @@ const char *iomem_dev_driver(struct iomem_dev *d)
 	return d->driver;
 }
 
+int iomem_dev_probe_cpu(const struct iomem_dev *d)
+{
+	char path[128], buf[256];
+
+	if (sysfs_read(iomem_dev_path(d, "local_cpulist", path, sizeof(path)), buf, sizeof(buf)) ||
+	    buf[0] < '0' || buf[0] > '9')
+		return -1;
+	return atoi(buf);
+}
+
 int iomem_virtio_common_cfg(const struct iomem_dev *d, int *bar, uint64_t *off)
 {
 	uint8_t cfg[256];

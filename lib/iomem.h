@@ -74,6 +74,14 @@ static inline uint32_t iomem_pattern_word(uint64_t off)
  */
 int iomem_virtio_common_cfg(const struct iomem_dev *d, int *bar, uint64_t *off);
 #define VIRTIO_COMMON_NUM_QUEUES	0x12	/* le16 */
+#define VIRTIO_COMMON_STATUS		0x14	/* u8: 0 until a driver sets ACKNOWLEDGE */
+
+/*
+ * The CPU a driver's probe of d runs on when bound (pci_call_probe: the
+ * first CPU of the device's NUMA node, the binder's own without a node;
+ * the first of local_cpulist either way); -1 if unknown.
+ */
+int iomem_dev_probe_cpu(const struct iomem_dev *d);
 
 /*
  * Does /proc/iomem show a claim inside the resource named parent (a BDF,

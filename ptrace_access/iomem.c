@@ -15,8 +15,9 @@
  *   next to each other it reaches the second mapping, and a write never
  *   lands outside the pages it addressed;
  * - once a driver claims the BAR, or (device files) the device is removed,
- *   every access fails (EIO), never stale data; readers racing claims and
- *   releases get the right data or an error, and the kernel stays healthy.
+ *   every access fails (EIO), never stale data; a read preempted by a claim
+ *   between its pte lookup and its copy fails too, and never sees what the
+ *   driver wrote after its claim.
  *
  * Axes: mapping route x access route. Devices: a BAR with known contents
  * (the VM's ivshmem BAR2, le32-index-xor-a5a5a5a5; every word a test writes
@@ -27,6 +28,7 @@
 #include "ptrace_access.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <time.h>
 
@@ -495,7 +497,9 @@ FIXTURE(claim) {
 	int bar;
 	char driver[64];
 	struct iomem_map m;
+	uint64_t map_off;	/* of the mapping in the BAR */
 	size_t num_queues_off;	/* in the mapping */
+	size_t status_off;
 	uint16_t num_queues;
 };
 
@@ -513,7 +517,7 @@ static void unbound_bar_setup(struct __test_metadata *_metadata, FIXTURE_DATA(cl
 			const struct iomem_route *route)
 {
 	size_t ps = page_size();
-	uint64_t off = 0, map_off;
+	uint64_t off = 0;
 	int cfg_bar = -1;
 
 	IOMEM_PICK(IOMEM_ROLE_CLAIMABLE, &self->d, &self->bar);
@@ -521,12 +525,13 @@ static void unbound_bar_setup(struct __test_metadata *_metadata, FIXTURE_DATA(cl
 	if (iomem_virtio_common_cfg(&self->d, &cfg_bar, &off) || cfg_bar != self->bar)
 		SKIP(return, "%s: not a virtio-pci device: no register of known value",
 		     self->d.bdf);
-	map_off = off & ~(uint64_t)(ps - 1);
-	self->num_queues_off = off - map_off + VIRTIO_COMMON_NUM_QUEUES;
+	self->map_off = off & ~(uint64_t)(ps - 1);
+	self->num_queues_off = off - self->map_off + VIRTIO_COMMON_NUM_QUEUES;
+	self->status_off = off - self->map_off + VIRTIO_COMMON_STATUS;
 	snprintf(self->driver, sizeof(self->driver), "%s", self->d.driver);
 	IOMEM_UNBIND_OK(&self->d);
 	ASSERT_CLAIMED(&self->d, self->bar, false);
-	IOMEM_MAP_OK(&self->m, route, &self->d, self->bar, map_off, ps);
+	IOMEM_MAP_OK(&self->m, route, &self->d, self->bar, self->map_off, ps);
 	self->num_queues = *(volatile uint16_t *)((volatile char *)self->m.addr +
 						  self->num_queues_off);
 	ASSERT_NE(0, self->num_queues) TH_LOG("num_queues reads 0: not the register");
@@ -634,51 +639,125 @@ IOPIN_TEST(removal, reads_fail_with_eio_once_the_device_is_gone,
 	EXPECT_TRACEE_OK(&the_tracee, "tracee");
 }
 
+/*
+ * The window 96667f8a4382 closed: generic_access_phys() looks the pte up,
+ * ioremaps its pfn (which may sleep) and copies; a claim that zaps the
+ * mapping in between must make the copy fail, not reach the device.
+ *
+ * Each cycle maps the unbound device afresh (a claim zaps a mapping for
+ * good) and readers loop over its device_status register through a mem
+ * file: /proc/self/mem of this process, or /proc/PID/mem of this process
+ * from a debugger child. The readers run SCHED_IDLE on the CPU the probe
+ * runs on; the binder runs SCHED_FIFO there, sleeps a random while and
+ * binds. Its wakeup preempts a reader wherever it is, often between lookup
+ * and copy, and the reader resumes only when the binder blocks, by then
+ * after the claim zapped the mapping and the driver wrote the status. The
+ * status of the unbound device does not change (virtio leaves ACKNOWLEDGE
+ * on unbind); the driver writes it only after its claim (reset, then
+ * ACKNOWLEDGE | DRIVER ...): a read that returns another value went through
+ * a revoked pfn.
+ */
+#define RACE_READERS	2
+#define RACE_MIN_CYCLES	24
+
+/* Shared (MAP_SHARED) with the debugger child. */
 struct claim_race {
-	FIXTURE_DATA(claim) *self;	/* the device, mapping and value */
-	enum trace_route access;
-	pid_t pid;		/* whose mem file the readers read */
+	char *volatile reg;	/* device_status in the current mapping */
 	volatile bool stop;
-	long right, failed, wrong;
-	uint16_t last_wrong;
+	int cpu;		/* the probe's CPU: everybody runs there */
+	pid_t pid;		/* whose mem the readers read: this process */
+	bool self_mem;		/* /proc/self/mem, else /proc/PID/mem */
+	unsigned char unbound;	/* the status while no driver is bound */
+	int ready;		/* readers running on cpu as SCHED_IDLE */
+	long same, failed, other;	/* reads: the unbound status, error, another */
+	unsigned char last_other;
 };
+
+static bool run_on(int cpu, int policy, int prio)
+{
+	struct sched_param sp = { .sched_priority = prio };
+	cpu_set_t cpus;
+
+	CPU_ZERO(&cpus);
+	CPU_SET(cpu, &cpus);
+	return !sched_setaffinity(0, sizeof(cpus), &cpus) && !sched_setscheduler(0, policy, &sp);
+}
 
 static void *race_reader(void *arg)
 {
 	struct claim_race *r = arg;
-	uint16_t nq;
-	ssize_t ret;
+	unsigned char st;
+	char path[64];
+	int fd;
 
+	if (r->self_mem)
+		snprintf(path, sizeof(path), "/proc/self/mem");
+	else
+		snprintf(path, sizeof(path), "/proc/%d/mem", r->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || !run_on(r->cpu, SCHED_IDLE, 0))
+		return NULL;	/* never ready: the binder says so */
+	__atomic_add_fetch(&r->ready, 1, __ATOMIC_RELEASE);
 	while (!r->stop) {
-		ret = trace_read(r->access, r->pid, (char *)r->self->m.addr + r->self->num_queues_off,
-				 &nq, 2);
-		if (ret != 2)
+		if (pread(fd, &st, 1, (off_t)(uintptr_t)r->reg) != 1) {
 			__atomic_add_fetch(&r->failed, 1, __ATOMIC_RELAXED);
-		else if (nq == r->self->num_queues)
-			__atomic_add_fetch(&r->right, 1, __ATOMIC_RELAXED);
-		else {
-			r->last_wrong = nq;
-			__atomic_add_fetch(&r->wrong, 1, __ATOMIC_RELAXED);
+		} else if (st == r->unbound) {
+			__atomic_add_fetch(&r->same, 1, __ATOMIC_RELAXED);
+		} else {
+			r->last_other = st;
+			__atomic_add_fetch(&r->other, 1, __ATOMIC_RELAXED);
 		}
 	}
+	close(fd);
 	return NULL;
 }
 
-static long claim_race_ms(void)
+static int readers_start(struct claim_race *r, pthread_t *t)
 {
-	const char *e = getenv("IOPIN_RACE_MS");
+	int i;
 
-	return e && atol(e) > 0 ? atol(e) : 300;
+	for (i = 0; i < RACE_READERS; i++)
+		if (pthread_create(&t[i], NULL, race_reader, r))
+			return i;
+	return i;
 }
 
-/*
- * Readers (through /proc/PID/mem of the tracee, or our own /proc/self/mem;
- * PEEKDATA works for the attached thread only) while the BAR is claimed and
- * released over and over: each read returns num_queues or fails, never
- * anything else; the kernel stays healthy (IOPIN_MAIN checks).
- */
+static void readers_join(pthread_t *t, int n)
+{
+	while (n--)
+		pthread_join(t[n], NULL);
+}
+
+/* The debugger child: its readers read the parent's /proc/PID/mem. */
+static int race_debugger(struct child *c, void *arg)
+{
+	pthread_t t[RACE_READERS];
+	int n = readers_start(arg, t);
+
+	(void)c;
+	readers_join(t, n);
+	return n == RACE_READERS ? CHILD_OK : child_fail("could not start the readers");
+}
+
+/* Sleep-poll (the binder must not spin over its SCHED_IDLE readers). */
+static bool await_count(const long *count, long at_least)
+{
+	int i;
+
+	for (i = 0; i < 100000; i++) {
+		if (__atomic_load_n(count, __ATOMIC_ACQUIRE) >= at_least)
+			return true;
+		usleep(100);
+	}
+	return false;
+}
+
 FIXTURE(claim_race) {
 	FIXTURE_DATA(claim) c;
+	struct claim_race *r;
+	pthread_t readers[RACE_READERS];
+	int nreaders;
+	struct child debugger;
 };
 
 FIXTURE_VARIANT(claim_race) {
@@ -694,54 +773,78 @@ MEM_FILE_ROUTES(ACCESS_X_MAPS, claim_race)
 FIXTURE_SETUP(claim_race)
 {
 	unbound_bar_setup(_metadata, &self->c, &variant->route);
+	self->r = mmap(NULL, sizeof(*self->r), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->r);
+	self->r->cpu = iomem_dev_probe_cpu(&self->c.d);
+	ASSERT_LE(0, self->r->cpu) TH_LOG("%s: no local_cpulist", self->c.d.bdf);
+	self->r->pid = getpid();
+	self->r->self_mem = variant->access == ROUTE_PROC_SELF_MEM;
+	self->r->reg = (char *)self->c.m.addr + self->c.status_off;
+	self->r->unbound = *(volatile uint8_t *)self->r->reg;
 }
 
 FIXTURE_TEARDOWN(claim_race)
 {
-	tracee_kill(&the_tracee);
+	if (self->r && self->r != MAP_FAILED) {
+		self->r->stop = true;
+		readers_join(self->readers, self->nreaders);
+		if (self->debugger.pid > 0)
+			child_wait(&self->debugger);
+		munmap(self->r, sizeof(*self->r));
+	}
 	iomem_unmap(&self->c.m);
 	kstate_restore();
 }
 
-IOPIN_TEST(claim_race, reads_racing_claim_and_release_never_return_wrong_data,
+IOPIN_TEST(claim_race, reads_preempted_by_a_claim_never_see_what_the_driver_wrote,
 	   .guard = PHYS_GUARD, .needs = CLAIM_NEEDS)
 {
-	struct claim_race r = { .self = &self->c, .access = variant->access };
+	FIXTURE_DATA(claim) *c = &self->c;
+	struct claim_race *r = self->r;
 	struct timespec t0, now;
-	pthread_t readers[2];
-	long cycles = 0, ms = 0;
+	long cycles, ms = 0, same;
 	char why[320] = "";
-	int i;
+	uint8_t st;
 
-	TRACEE_START(&the_tracee, "rw-s");
-	r.pid = variant->access == ROUTE_PROC_SELF_MEM ? getpid() : the_tracee.c.pid;
-	/* A debugger's reader threads: the tracee is stopped under us. */
-	if (variant->access == ROUTE_PROC_PID_MEM)
-		TRACE_ATTACH(&the_tracee);
-	for (i = 0; i < 2; i++)
-		ASSERT_EQ(0, pthread_create(&readers[i], NULL, race_reader, &r));
+	if (r->self_mem) {
+		self->nreaders = readers_start(r, self->readers);
+	} else {
+		ASSERT_EQ(0, child_start(&self->debugger, race_debugger, r));
+		ASSERT_EQ(0, child_go(&self->debugger));
+		self->nreaders = RACE_READERS;
+	}
+	ASSERT_TRUE(await_count((long *)&r->ready, RACE_READERS))
+		TH_LOG("readers not running on CPU %d as SCHED_IDLE", r->cpu);
+	ASSERT_TRUE(run_on(r->cpu, SCHED_FIFO, 1))
+		TH_LOG("binder to SCHED_FIFO on CPU %d: %s", r->cpu, strerror(errno));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (ms < claim_race_ms() || cycles < 2) {
-		if (iomem_bind(&self->c.d, self->c.driver, why, sizeof(why)) ||
-		    iomem_unbind(&self->c.d, why, sizeof(why)))
+	for (cycles = 0; cycles < RACE_MIN_CYCLES || ms < race_ms(); cycles++) {
+		if (cycles)
+			IOMEM_MAP_OK(&c->m, &variant->route, &c->d, c->bar, c->map_off, page_size());
+		st = *(volatile uint8_t *)((char *)c->m.addr + c->status_off);
+		ASSERT_EQ(r->unbound, st)
+			TH_LOG("status of the unbound device changed, cycle %ld", cycles);
+		same = r->same;
+		r->reg = (char *)c->m.addr + c->status_off;
+		ASSERT_TRUE(await_count(&r->same, same + RACE_READERS))
+			TH_LOG("no reader read the new mapping, cycle %ld", cycles);
+		usleep(random() % 500);
+		if (iomem_bind(&c->d, c->driver, why, sizeof(why)))
 			break;
-		cycles++;
+		EXPECT_READ_SIGBUS((char *)c->m.addr + c->status_off, "the mapping once claimed");
+		if (iomem_unbind(&c->d, why, sizeof(why)))
+			break;
+		iomem_unmap(&c->m);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		ms = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
-		if (ms > 20 * claim_race_ms())
-			break;
 	}
-	r.stop = true;
-	for (i = 0; i < 2; i++)
-		pthread_join(readers[i], NULL);
-	if (variant->access == ROUTE_PROC_PID_MEM)
-		TRACE_DETACH(&the_tracee);
-	ksft_print_msg("%ld claim/release cycles in %ld ms: %ld reads right, %ld failed, %ld wrong (last 0x%04x)\n",
-		       cycles, ms, r.right, r.failed, r.wrong, r.last_wrong);
-	ASSERT_LE(2, cycles) TH_LOG("binding %s: %s", self->c.driver, why);
-	ASSERT_LT(0, r.right + r.failed) TH_LOG("no read completed");
-	EXPECT_BYTES(&r.wrong, &(long){ 0 }, sizeof(r.wrong), "count of reads with wrong data");
-	EXPECT_TRACEE_OK(&the_tracee, "tracee");
+	ASSERT_TRUE(run_on(r->cpu, SCHED_OTHER, 0));
+	ksft_print_msg("%ld claims in %ld ms on CPU %d: reads of status 0x%02x (unbound) %ld, failed %ld, of another status %ld (last 0x%02x)\n",
+		       cycles, ms, r->cpu, r->unbound, r->same, r->failed, r->other, r->last_other);
+	ASSERT_EQ(0, why[0]) TH_LOG("cycle %ld: %s", cycles, why);
+	EXPECT_BYTES(&r->other, &(long){ 0 }, sizeof(r->other),
+		     "count of reads that returned a status the driver wrote after its claim");
 }
 
 /* ---- process_vm_readv/writev: no access hook ----------------------------- */
