@@ -9,6 +9,12 @@
 
 MEM_FIXTURE(fork, MEM_ANON_TYPES)
 
+/*
+ * A write fault reuses a page marked exclusive without looking further:
+ * fork() must clear the mark of every page it shares with the child.
+ */
+#define FORK_GUARD "6c287605fd56 v5.19 mm: remember exclusively mapped anonymous pages with PG_anon_exclusive"
+
 struct writer {
 	struct mem *m;
 	bool reprotect;		/* mprotect(R/O) + mprotect(R/W) before writing */
@@ -84,13 +90,13 @@ static void child_writes_first(struct __test_metadata *_metadata,
 }
 
 IOPIN_TEST(fork, child_keeps_its_copy_when_parent_writes,
-	   .guard = "09854ba94c6a v5.9 mm: do_wp_page() simplification")
+	   .guard = FORK_GUARD)
 {
 	parent_writes(_metadata, &self->m, false);
 }
 
 IOPIN_TEST(fork, parent_keeps_its_copy_when_child_writes,
-	   .guard = "09854ba94c6a v5.9 mm: do_wp_page() simplification")
+	   .guard = FORK_GUARD)
 {
 	child_writes_first(_metadata, &self->m, false);
 }
