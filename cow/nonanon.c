@@ -3,6 +3,11 @@
  * COW of memory that is not private anon yet: writing a MAP_PRIVATE
  * mapping must give the writer a private copy and never change the file,
  * the (huge) zeropage, or another mapping of the same object.
+ *
+ * No pin here: this is the control for cow/pin_ro's non-anonymous cases,
+ * through the fault path (write or unshare of a non-anonymous page in a
+ * COW mapping) that 8d6a0ac09a16 reworked. Undoing that fix only shows
+ * with a R/O pin (mutants/ro-pin-nonanon.patch, caught by cow/pin_ro).
  */
 #include "iopin.h"
 

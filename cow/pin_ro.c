@@ -120,7 +120,7 @@ IOPIN_TEST(ro_pin_anon, pin_sees_later_write,
 }
 
 IOPIN_TEST(ro_pin, pin_sees_later_write,
-	   .guard = "84209e87c696 v6.2 mm/gup: reliable R/O long-term pinning in COW mappings")
+	   .guard = "84209e87c696 v6.2 mm/gup: reliable R/O long-term pinning in COW mappings; 8d6a0ac09a16 v6.2 mm: extend FAULT_FLAG_UNSHARE support to anything in a COW mapping")
 {
 	pin_then_write(_metadata, &self->m, &variant->mem, variant->pin);
 }
