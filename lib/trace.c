@@ -219,6 +219,25 @@ void tracee_kill(struct tracee *t)
 	t->c.pid = 0;
 }
 
+ssize_t tracee_access(struct tracee *t, enum trace_route a, bool write,
+		      volatile void *addr, void *buf, size_t len, int *err)
+{
+	bool tracer = a == ROUTE_PROC_PID_MEM || a == ROUTE_PTRACE_WORDS;
+	pid_t pid = a == ROUTE_PROC_SELF_MEM ? getpid() : t->c.pid;
+	ssize_t ret;
+
+	if (tracer && (trace_attach(pid) || !trace_is_stopped(pid))) {
+		*err = errno;
+		return -2;
+	}
+	ret = write ? trace_write(a, pid, (void *)addr, buf, len) :
+		      trace_read(a, pid, (void *)addr, buf, len);
+	*err = errno;
+	if (tracer && trace_detach(pid))
+		return -2;
+	return ret;
+}
+
 /* Is prog an executable in $PATH? */
 static bool in_path(const char *prog)
 {

@@ -89,6 +89,16 @@ int tracee_finish(struct tracee *t);
 void tracee_kill(struct tracee *t);
 
 /*
+ * Read or write len bytes at addr of tracee t through route a as the party
+ * that uses it: its tracer, attached for the time of the access (and
+ * checked to be in a ptrace stop), or for /proc/self/mem this process, whose
+ * mapping is the tracee's (inherited at fork). The access's errno goes to
+ * *err; -2 if attaching or detaching failed.
+ */
+ssize_t tracee_access(struct tracee *t, enum trace_route a, bool write,
+		      volatile void *addr, void *buf, size_t len, int *err);
+
+/*
  * Debian's gdb in batch mode attaches to pid and examines n 8-byte words
  * at addr ("x/Ngx"). Returns how many words it printed, -2 if there is no
  * gdb in $PATH, -1 if it could not be run.

@@ -84,10 +84,8 @@ IOPIN_TEST(force_override, tracer_write_forces_unless_never,
 
 	tracee_expecting(t, &self->m, self->want, self->data, forced);
 	TRACEE_START(t, "r--p");
-	TRACE_ATTACH(t);
-	ret = trace_write(ROUTE_PROC_PID_MEM, t->c.pid, t->addr, self->data, page_size());
-	err = errno;
-	TRACE_DETACH(t);
+	ret = tracee_access(t, ROUTE_PROC_PID_MEM, true, t->addr, self->data, page_size(), &err);
+	ACCESS_DONE(ret, err);
 	EXPECT_WRITE_OUTCOME(ret, err, forced, "/proc/PID/mem write by the attached tracer");
 	EXPECT_TRACEE_OK(t, "tracee after the tracer's write");
 	EXPECT_ORIGINAL_UNCHANGED(&self->m, "original after the tracer's write");
@@ -161,10 +159,8 @@ IOPIN_TEST(force_override, tracer_read_of_prot_none_forces_unless_never,
 
 	*t = (struct tracee){ .addr = self->m.addr, .len = self->m.size, .prot = PROT_NONE };
 	TRACEE_START(t, "---p");
-	TRACE_ATTACH(t);
-	ret = trace_read(ROUTE_PROC_PID_MEM, t->c.pid, t->addr, buf, page_size());
-	err = errno;
-	TRACE_DETACH(t);
+	ret = tracee_access(t, ROUTE_PROC_PID_MEM, false, t->addr, buf, page_size(), &err);
+	ACCESS_DONE(ret, err);
 	if (forced) {
 		EXPECT_COUNT(ret, err, page_size(), "/proc/PID/mem read of PROT_NONE (forces)");
 		EXPECT_BYTES(buf, self->m.addr, page_size(), "what the tracer read");
@@ -184,10 +180,8 @@ IOPIN_TEST(force_override, tracer_pokedata_forces_in_every_mode,
 
 	tracee_expecting(t, &self->m, self->want, self->data, true);
 	TRACEE_START(t, "r--p");
-	TRACE_ATTACH(t);
-	ret = trace_write(ROUTE_PTRACE_WORDS, t->c.pid, t->addr, self->data, page_size());
-	err = errno;
-	TRACE_DETACH(t);
+	ret = tracee_access(t, ROUTE_PTRACE_WORDS, true, t->addr, self->data, page_size(), &err);
+	ACCESS_DONE(ret, err);
 	EXPECT_COUNT(ret, err, page_size(), "PTRACE_POKEDATA to PROT_READ");
 	EXPECT_TRACEE_OK(t, "tracee after POKEDATA");
 	EXPECT_ORIGINAL_UNCHANGED(&self->m, "original after POKEDATA");

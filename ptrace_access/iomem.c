@@ -149,34 +149,6 @@ FIXTURE_TEARDOWN_PARENT(bar)
 	iomem_unmap(&v);
 }
 
-/*
- * Access addr in the tracee through route a as the party that uses it: its
- * tracer (attached for the time of the access), or for /proc/self/mem this
- * process on its own mapping, which is the tracee's (inherited at fork).
- */
-static ssize_t bar_access(struct tracee *t, enum trace_route a, bool write,
-			  volatile void *addr, void *buf, size_t len, int *err)
-{
-	bool tracer = a == ROUTE_PROC_PID_MEM || a == ROUTE_PTRACE_WORDS;
-	pid_t pid = a == ROUTE_PROC_SELF_MEM ? getpid() : t->c.pid;
-	ssize_t ret;
-
-	if (tracer && (trace_attach(pid) || !trace_is_stopped(pid))) {
-		*err = errno;
-		return -2;
-	}
-	ret = write ? trace_write(a, pid, (void *)addr, buf, len) :
-		      trace_read(a, pid, (void *)addr, buf, len);
-	*err = errno;
-	if (tracer && trace_detach(pid))
-		return -2;
-	return ret;
-}
-
-#define ACCESS_DONE(ret, err) do {					\
-	ASSERT_NE(-2, ret) TH_LOG("attaching to the tracee: %s", strerror(err)); \
-} while (0)
-
 /* What the device holds in the first VIEW_PAGES is self->want. */
 #define EXPECT_DEVICE_HOLDS_WANT(self, what) do {			\
 	bar_copy((self)->buf, (self)->view.addr, VIEW_PAGES * page_size()); \
@@ -258,7 +230,7 @@ IOPIN_TEST(bar, read_returns_what_the_device_holds,
 
 	bar_tracee(self, PROT_READ | PROT_WRITE);
 	TRACEE_START(&the_tracee, "rw-s");
-	ret = bar_access(&the_tracee, variant->access, false, self->m.addr, self->buf, ps, &err);
+	ret = tracee_access(&the_tracee, variant->access, false, self->m.addr, self->buf, ps, &err);
 	ACCESS_DONE(ret, err);
 	EXPECT_COUNT(ret, err, ps, "read of a BAR page");
 	EXPECT_BYTES(self->buf, self->want, ps, "what the read returned");
@@ -276,7 +248,7 @@ IOPIN_TEST(bar, write_reaches_the_device_and_the_tracee,
 		*(uint32_t *)(self->want + i) = ~iomem_pattern_word(i);
 	bar_tracee(self, PROT_READ | PROT_WRITE);
 	TRACEE_START(&the_tracee, "rw-s");
-	ret = bar_access(&the_tracee, variant->access, true, (char *)self->m.addr + off,
+	ret = tracee_access(&the_tracee, variant->access, true, (char *)self->m.addr + off,
 			 self->want + off, len, &err);
 	ACCESS_DONE(ret, err);
 	EXPECT_COUNT(ret, err, len, "write into a PROT_WRITE BAR mapping");
@@ -297,7 +269,7 @@ IOPIN_TEST(bar, write_to_a_readonly_mapping_fails_with_eio,
 	bar_tracee(self, PROT_READ);
 	bar_pattern(self->buf, ~0ULL - off, len);	/* anything but the pattern */
 	TRACEE_START(&the_tracee, "r--s");
-	ret = bar_access(&the_tracee, variant->access, true, (char *)self->m.addr + off,
+	ret = tracee_access(&the_tracee, variant->access, true, (char *)self->m.addr + off,
 			 self->buf, len, &err);
 	ACCESS_DONE(ret, err);
 	EXPECT_ERRNO(ret, err, EIO, "write into a PROT_READ BAR mapping");
@@ -316,7 +288,7 @@ IOPIN_TEST(bar, read_across_a_page_boundary_gets_both_pages,
 
 	bar_tracee(self, PROT_READ | PROT_WRITE);
 	TRACEE_START(&the_tracee, "rw-s");
-	ret = bar_access(&the_tracee, variant->access, false, (char *)self->m.addr + off,
+	ret = tracee_access(&the_tracee, variant->access, false, (char *)self->m.addr + off,
 			 self->buf, 8, &err);
 	ACCESS_DONE(ret, err);
 	EXPECT_COUNT(ret, err, 8, "read across the page boundary");
@@ -335,7 +307,7 @@ IOPIN_TEST(bar, write_across_a_page_boundary_changes_exactly_those_bytes,
 	*(uint32_t *)(self->want + off + 4) = ~iomem_pattern_word(off + 4);
 	bar_tracee(self, PROT_READ | PROT_WRITE);
 	TRACEE_START(&the_tracee, "rw-s");
-	ret = bar_access(&the_tracee, variant->access, true, (char *)self->m.addr + off,
+	ret = tracee_access(&the_tracee, variant->access, true, (char *)self->m.addr + off,
 			 self->want + off, 8, &err);
 	ACCESS_DONE(ret, err);
 	EXPECT_COUNT(ret, err, 8, "write across the page boundary");
@@ -389,7 +361,7 @@ static void past_the_end(struct __test_metadata *_metadata, FIXTURE_DATA(bar) *s
 		*(uint32_t *)got = ~iomem_pattern_word(bar_off + ps - 4);
 		*(uint32_t *)(got + 4) = ~iomem_pattern_word(bar_off + ps);
 	}
-	ret = bar_access(&the_tracee, variant->access, write, at + ps - 4, got, 8, &err);
+	ret = tracee_access(&the_tracee, variant->access, write, at + ps - 4, got, 8, &err);
 	ACCESS_DONE(ret, err);
 	if (ret < 0) {
 		EXPECT_ERRNO(ret, err, EIO, "access running past the end of the mapping");
@@ -451,7 +423,7 @@ IOPIN_TEST(bar, read_across_adjacent_mappings_reaches_the_second_mapping,
 	ASSERT_NE(NULL, at) TH_LOG("placing two BAR pages side by side: %s", strerror(errno));
 	the_tracee = (struct tracee){ .addr = at, .len = 2 * ps, .prot = PROT_READ | PROT_WRITE };
 	TRACEE_START(&the_tracee, "rw-s");
-	ret = bar_access(&the_tracee, variant->access, false, at + ps - 4, self->buf, 8, &err);
+	ret = tracee_access(&the_tracee, variant->access, false, at + ps - 4, self->buf, 8, &err);
 	ACCESS_DONE(ret, err);
 	bar_pattern(want, (FAR_A + 1) * ps - 4, 4);
 	bar_pattern(want + 4, FAR_B * ps, 4);
@@ -475,7 +447,7 @@ IOPIN_TEST(bar, write_across_adjacent_mappings_lands_only_in_the_two_pages,
 	memcpy(self->buf + 4, self->want + b, 4);
 	the_tracee = (struct tracee){ .addr = at, .len = 2 * ps, .prot = PROT_READ | PROT_WRITE };
 	TRACEE_START(&the_tracee, "rw-s");
-	ret = bar_access(&the_tracee, variant->access, true, at + ps - 4, self->buf, 8, &err);
+	ret = tracee_access(&the_tracee, variant->access, true, at + ps - 4, self->buf, 8, &err);
 	ACCESS_DONE(ret, err);
 	EXPECT_COUNT(ret, err, 8, "write across two adjacent BAR mappings");
 	/* Every word of the first VIEW_PAGES: only those two changed. */
@@ -563,7 +535,7 @@ static ssize_t read_num_queues(FIXTURE_DATA(claim) *self, enum trace_route a,
 	char buf[8];
 	ssize_t ret;
 
-	ret = bar_access(&the_tracee, a, false, (char *)self->m.addr + self->num_queues_off,
+	ret = tracee_access(&the_tracee, a, false, (char *)self->m.addr + self->num_queues_off,
 			 buf, 8, err);
 	if (ret == 8)
 		memcpy(nq, buf, 2);

@@ -96,10 +96,8 @@ IOPIN_TEST(forced_write, gives_the_tracee_its_own_copy_and_changes_nothing_else,
 	*t = (struct tracee){ .addr = m->addr, .len = m->size, .prot = PROT_READ,
 			      .want = self->want, .want_exclusive = true };
 	TRACEE_START(t, "r--p");
-	TRACE_ATTACH(t);
-	ret = trace_write(variant->route, t->c.pid, m->addr, self->want, ps);
-	err = errno;
-	TRACE_DETACH(t);
+	ret = tracee_access(t, variant->route, true, m->addr, self->want, ps, &err);
+	ACCESS_DONE(ret, err);
 	EXPECT_COUNT(ret, err, ps, "forced write by the tracer");
 	EXPECT_TRACEE_OK(t, "tracee after the forced write");
 	EXPECT_ORIGINAL_UNCHANGED(m, "original after the tracee's forced write");
@@ -135,10 +133,8 @@ IOPIN_TEST(forced_write_hugetlb, is_refused_before_v6_14_and_never_reaches_the_o
 	*t = (struct tracee){ .addr = m->addr, .len = m->size, .prot = PROT_READ,
 			      .want = self->want, .want_exclusive = cows };
 	TRACEE_START(t, "r--p");
-	TRACE_ATTACH(t);
-	ret = trace_write(variant->route, t->c.pid, m->addr, self->buf, ps);
-	err = errno;
-	TRACE_DETACH(t);
+	ret = tracee_access(t, variant->route, true, m->addr, self->buf, ps, &err);
+	ACCESS_DONE(ret, err);
 	if (cows)
 		EXPECT_COUNT(ret, err, ps, "forced write to private hugetlb (v6.14+: COW)");
 	else
@@ -169,10 +165,8 @@ IOPIN_TEST(forced_write_shared, fails_with_eio_and_the_file_is_unchanged,
 	*t = (struct tracee){ .addr = shared, .len = m->size, .prot = PROT_READ,
 			      .want = self->want };
 	TRACEE_START(t, "r--s");
-	TRACE_ATTACH(t);
-	ret = trace_write(variant->route, t->c.pid, shared, self->buf, page_size());
-	err = errno;
-	TRACE_DETACH(t);
+	ret = tracee_access(t, variant->route, true, shared, self->buf, page_size(), &err);
+	ACCESS_DONE(ret, err);
 	EXPECT_ERRNO(ret, err, EIO, "forced write to a PROT_READ MAP_SHARED page");
 	EXPECT_TRACEE_OK(t, "tracee after the refused write");
 	EXPECT_BACKING_UNCHANGED(m, "file after the refused write");
@@ -196,10 +190,8 @@ IOPIN_TEST(forced_read_prot_none, returns_the_data,
 	PROC_MEM_FORCE_NEEDED(variant->route, true);
 	*t = (struct tracee){ .addr = m->addr, .len = m->size, .prot = PROT_NONE };
 	TRACEE_START(t, "---p");
-	TRACE_ATTACH(t);
-	ret = trace_read(variant->route, t->c.pid, m->addr, self->buf, ps);
-	err = errno;
-	TRACE_DETACH(t);
+	ret = tracee_access(t, variant->route, false, m->addr, self->buf, ps, &err);
+	ACCESS_DONE(ret, err);
 	EXPECT_COUNT(ret, err, ps, "forced read of a PROT_NONE page");
 	/* Our own copy, shared with the tracee since fork. */
 	EXPECT_BYTES(self->buf, m->addr, ps, "forced read of a PROT_NONE page");

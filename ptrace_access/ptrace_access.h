@@ -39,17 +39,9 @@
 	ASSERT_STREQ(perms, _p) TH_LOG("tracee's mapping permissions");	\
 } while (0)
 
-/* Attach to the tracee and check it is in a ptrace stop. */
-#define TRACE_ATTACH(t) do {						\
-	ASSERT_EQ(0, trace_attach((t)->c.pid))				\
-		TH_LOG("ptrace attach: %s", strerror(errno));		\
-	ASSERT_TRUE(trace_is_stopped((t)->c.pid))			\
-		TH_LOG("tracee is not in a ptrace stop");		\
-} while (0)
-
-#define TRACE_DETACH(t) do {						\
-	ASSERT_EQ(0, trace_detach((t)->c.pid))				\
-		TH_LOG("ptrace detach: %s", strerror(errno));		\
+/* After ret = tracee_access(..., &err): the tracer could attach and detach. */
+#define ACCESS_DONE(ret, err) do {					\
+	ASSERT_NE(-2, ret) TH_LOG("attaching to the tracee: %s", strerror(err)); \
 } while (0)
 
 /* The tracee checked what it sees and was happy. */
