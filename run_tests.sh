@@ -678,6 +678,8 @@ for b in "${selected[@]}"; do
 	bin="$HERE/$b"
 	name="${b/\//:}"
 	rm -f "$tmp/timed_out" "$tmp/rc" "$tmp/counts"
+	# Names the binary for lib/report.awk if the stream ends inside it.
+	[ $summary = 1 ] || echo "# running $name"
 	wait_state_restored
 	before=$(state_files)
 	# shellcheck disable=SC2086

@@ -15,7 +15,9 @@
 # kernel release. A binary that failed without a failing test (timed out,
 # crashed before its first result, left global state changed: the runner
 # prints "# COLL:BIN: problem" before its "not ok N COLL:BIN") is an error:
-# JSON "errors", a JUnit testcase with <error>, a summary line.
+# JSON "errors", a JUnit testcase with <error>, a summary line. So is a
+# binary inside which the stream ends (the runner's "# running COLL:BIN"
+# names it): the tests it finished are kept.
 # Written for POSIX awk (mawk, busybox awk).
 
 function reset_test() {
@@ -88,6 +90,13 @@ BEGIN {
 /^# [A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+: / {
 	b = substr($0, 3); p = index(b, ": ")
 	problem[substr(b, 1, p - 1)] = substr(b, p + 2)
+	next
+}
+
+# Top level: the runner names each binary before running it; a stream that
+# ends inside one (a guest that died) keeps what it reported (END).
+/^# running [A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+$/ {
+	running = substr($0, 11)
 	next
 }
 
@@ -263,6 +272,14 @@ function emit_summary(    i, j, pass, g, ng, gorder, nfail, nx, nxp, what) {
 }
 
 END {
+	if (npending > 0 && running != "") {
+		b = running
+		sub(/:/, "/", b)
+		for (i = 1; i <= npending; i++)
+			r_bin[pending[i]] = b
+		e_bin[++ne] = b; e_of[b] = ne
+		e_reason[ne] = "the stream ended inside it (no result line): the run died"
+	}
 	if (mode == "json") emit_json()
 	else if (mode == "junit") emit_junit()
 	else if (mode == "tsv")

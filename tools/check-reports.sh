@@ -13,7 +13,8 @@
 #   C: pci_mmap/procfs: all skipped, a summary that names no failure.
 # Then lib/report.awk on run A's stream under mawk and busybox awk (and gawk
 # if installed) must give byte-identical reports, and a synthetic stream
-# with quotes, backslashes, markup and stray bytes must stay valid JSON/XML.
+# with quotes, backslashes, markup and stray bytes must stay valid JSON/XML;
+# one that ends inside a binary keeps that binary's finished tests.
 #
 # Prints "check-reports: ok ..." / "check-reports: FAIL ..." lines; exit 0
 # when everything holds, 1 on a failure, 2 when it cannot run.
@@ -388,6 +389,31 @@ then
 else
 	cat "$out/weird.txt" | tail -5
 	bad "a stream with quotes, markup and stray bytes breaks the JSON or the XML"
+fi
+
+# ---- a stream that ends inside a binary (a VM guest that died) ---------------
+{
+	echo "KTAP version 1"
+	echo "# iopin on 6.12.117, x86_64"
+	echo "1..2"
+	echo "# running a:done"
+	echo "    ok 1 f.v.one"
+	echo "ok 1 a:done"
+	echo "# running b:cut"
+	echo "    #  RUN           g.v.one ..."
+	echo "    not ok 1 g.v.one"
+	echo "    ok 2 g.v.two"
+	echo "    #  RUN           g.v.three ..."
+} > "$out/cut.ktap"
+awk -v mode=tsv -f lib/report.awk "$out/cut.ktap" | cut -f1-3 > "$out/cut.tsv"
+awk -v mode=json -f lib/report.awk "$out/cut.ktap" > "$out/cut.json"
+printf 'a/done\tf.v.one\tpass\nb/cut\tg.v.one\tfail\nb/cut\tg.v.two\tpass\n' > "$out/cut.want"
+if cmp -s "$out/cut.tsv" "$out/cut.want" &&
+   "$PY" -c 'import json, sys; e = json.load(open(sys.argv[1]))["errors"]; assert [x["binary"] for x in e] == ["b/cut"], e' \
+	"$out/cut.json" 2>/dev/null; then
+	ok "a stream ending inside a binary keeps its finished tests under its name and reports it as an error"
+else
+	bad "a stream ending inside a binary: $(tr '\t\n' ' |' < "$out/cut.tsv")"
 fi
 
 echo "check-reports: $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }') s"
