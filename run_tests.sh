@@ -454,6 +454,11 @@ cleanup() {
 # state lock, in a directory only root can write (checked above).
 one_run_at_a_time() {
 	local lock
+	if ! command -v flock >/dev/null; then
+		# The VM guest's busybox has none, and its run is the only one.
+		[ "${IOPIN_VM:-}" = 1 ] && return 0
+		die_usage "flock(1) (util-linux) is needed to keep runs apart"
+	fi
 	lock="$(dirname -- "$STATE_LOCK")/iopin-run.lock"
 	if [ "$(id -u)" = 0 ]; then
 		[ ! -L "$lock" ] || die_usage "refusing run lock $lock: a symbolic link"
