@@ -289,9 +289,12 @@ if [ -n "$vm" ]; then
 	args=(--kernel "$vm")
 	[ -n "$modules" ] && args+=(--modules "$modules")
 	for f in "${expects[@]}"; do args+=(--expect "$f"); done
-	# Per-kernel expectations: expectations/<KERNEL> for the named Debian kernels.
-	if [ $default_expect = 1 ] && [ -r "$HERE/expectations/$vm" ]; then
-		args+=(--expect "$HERE/expectations/$vm")
+	# Per-kernel expectations: expectations/<KERNEL> for the named Debian
+	# kernels; iopin's own (vm/build-kernel.sh) are Debian's 6.12 source.
+	vm_expect=$vm
+	[[ $vm == iopin-6.12-* ]] && vm_expect=debian-6.12
+	if [ $default_expect = 1 ] && [ -r "$HERE/expectations/$vm_expect" ]; then
+		args+=(--expect "$HERE/expectations/$vm_expect")
 	fi
 	# Syntax here, before the guest boots; the guest's runner checks the
 	# binaries named against its tests.list.

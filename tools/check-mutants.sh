@@ -14,7 +14,8 @@
 # distinct Append: kernel parameter, with it).
 #
 #   base      every failure on the base kernel is one expectations/mainline
-#             lists (known unfixed bugs); anything else fails the check
+#             or expectations/debian-6.12 lists (known bugs of that source);
+#             anything else fails the check
 #   killed    at least one Kill: test reports not ok on the mutant and passed
 #             on the base kernel
 #   survived  none does: a finding about the suite (or, for a mutant whose
@@ -38,7 +39,7 @@ MUT_DIR=$TOP/mutants
 run_timeout=5400 bin_timeout=900 log_dir="" list_only=0
 only=()
 
-usage() { sed -n '4,31p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '4,32p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "check-mutants: $*" >&2; exit "${2:-1}"; }
 say() { echo "check-mutants: $*" >&2; }
 
@@ -157,14 +158,15 @@ fi
 say "logs in $log_dir"
 start_all=$(date +%s)
 
-# ---- expected failures on any kernel (expectations/mainline) ---------------
+# ---- expected failures: expectations/mainline and, as the kernels are built
+# from Debian's 6.12 source, expectations/debian-6.12 ------------------------
 
 known=() flaky=()
 while read -r glob kind _; do
 	case $glob in ''|'#'*) continue ;; esac
 	known+=("$glob")
 	[ "$kind" = flaky ] && flaky+=("$glob")
-done < "$TOP/expectations/mainline"
+done < <(cat "$TOP/expectations/mainline" "$TOP/expectations/debian-6.12")
 
 # ---- build, run, parse --------------------------------------------------------
 
