@@ -39,7 +39,7 @@ MUT_DIR=$TOP/mutants
 run_timeout=5400 bin_timeout=900 log_dir="" list_only=0
 only=()
 
-usage() { sed -n '4,32p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '4,/^set /{/^set /d;p}' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "check-mutants: $*" >&2; exit "${2:-1}"; }
 say() { echo "check-mutants: $*" >&2; }
 
