@@ -50,6 +50,8 @@ Usage: $0 [options]
                           linux-source-6.12, see mutants/), a .deb or a bzImage
                           (see README, "Running in a VM")
       --modules DIR       with --vm and a bzImage: modules_install tree for it
+      --print-state       print the global state (THP, hugetlb pools, PCI bindings)
+                          each binary must leave as it found it, run nothing
   -h, --help              this help
 
 Environment: IOPIN_DISK_DIR (ext4/xfs/btrfs dir for pagecache cases), IOPIN_TMPFS_DIR,
@@ -147,6 +149,26 @@ lock_problem() {
 tests=()
 collections=()
 reports=()	# pairs: mode file, written from the run's KTAP by lib/report.awk
+# ---- global state guard ---------------------------------------------------
+
+# What a binary must leave as it found it (compared around each binary;
+# --print-state prints it, for tools/check.sh's kill test).
+state_files() {
+	local f
+	for f in /sys/kernel/mm/transparent_hugepage/enabled \
+		 /sys/kernel/mm/transparent_hugepage/defrag \
+		 /sys/kernel/mm/transparent_hugepage/use_zero_page \
+		 /sys/kernel/mm/transparent_hugepage/hugepages-*/enabled \
+		 /sys/kernel/mm/hugepages/hugepages-*/nr_hugepages; do
+		[ -r "$f" ] && echo "$f=$(cat "$f" 2>/dev/null)"
+	done
+	# Driver binding of every PCI device (iomem tests unbind and bind).
+	for f in /sys/bus/pci/devices/*; do
+		[ -e "$f/driver_override" ] &&
+			echo "$f: driver=$(basename "$(readlink "$f/driver")" 2>/dev/null) override=$(cat "$f/driver_override" 2>/dev/null)"
+	done
+}
+
 expects=()
 default_expect=1
 summary=0
@@ -197,6 +219,7 @@ while [ $# -gt 0 ]; do
 	--modules)
 		[ $# -ge 2 ] || die_usage "--modules needs a directory"
 		modules=$2; shift ;;
+	--print-state) state_files; exit 0 ;;
 	-h|--help) usage; exit 0 ;;
 	*) die_usage "unknown option '$1'" ;;
 	esac
@@ -411,23 +434,6 @@ expected_fix() {
 	return 1
 }
 
-# ---- global state guard ---------------------------------------------------
-
-state_files() {
-	local f
-	for f in /sys/kernel/mm/transparent_hugepage/enabled \
-		 /sys/kernel/mm/transparent_hugepage/defrag \
-		 /sys/kernel/mm/transparent_hugepage/use_zero_page \
-		 /sys/kernel/mm/transparent_hugepage/hugepages-*/enabled \
-		 /sys/kernel/mm/hugepages/hugepages-*/nr_hugepages; do
-		[ -r "$f" ] && echo "$f=$(cat "$f" 2>/dev/null)"
-	done
-	# Driver binding of every PCI device (iomem tests unbind and bind).
-	for f in /sys/bus/pci/devices/*; do
-		[ -e "$f/driver_override" ] &&
-			echo "$f: driver=$(basename "$(readlink "$f/driver")" 2>/dev/null) override=$(cat "$f/driver_override" 2>/dev/null)"
-	done
-}
 
 wait_state_restored() {
 	# A test's state keeper holds the lock until it has put everything back.

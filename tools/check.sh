@@ -98,17 +98,8 @@ esac
 
 # ---- SIGKILL of the runner leaves nothing behind ---------------------------
 
-# The runner's global state files (as run_tests.sh compares them).
-state_files() {
-	local f
-	for f in /sys/kernel/mm/transparent_hugepage/enabled \
-		 /sys/kernel/mm/transparent_hugepage/defrag \
-		 /sys/kernel/mm/transparent_hugepage/use_zero_page \
-		 /sys/kernel/mm/transparent_hugepage/hugepages-*/enabled \
-		 /sys/kernel/mm/hugepages/hugepages-*/nr_hugepages; do
-		[ -r "$f" ] && echo "$f=$(cat "$f" 2>/dev/null)"
-	done
-}
+# The runner's global state, as it compares it around each binary.
+state_files() { ./run_tests.sh --print-state; }
 
 # run_procs PID: PID's descendants, and every process in a session one of
 # them leads (a test binary's session holds its tests and lib's keeper).
