@@ -727,9 +727,9 @@ static bool await_count(const long *count, long at_least)
 FIXTURE(claim_race) {
 	FIXTURE_DATA(claim) c;
 	struct claim_race *r;
-	pthread_t readers[RACE_READERS];
+	pthread_t readers[RACE_READERS];	/* /proc/self/mem: ours */
 	int nreaders;
-	struct child debugger;
+	struct child debugger;		/* /proc/PID/mem: its own */
 };
 
 FIXTURE_VARIANT(claim_race) {
@@ -784,7 +784,6 @@ IOPIN_TEST(claim_race, reads_preempted_by_a_claim_never_see_what_the_driver_wrot
 	} else {
 		ASSERT_EQ(0, child_start(&self->debugger, race_debugger, r));
 		ASSERT_EQ(0, child_go(&self->debugger));
-		self->nreaders = RACE_READERS;
 	}
 	ASSERT_TRUE(await_count((long *)&r->ready, RACE_READERS))
 		TH_LOG("readers not running on CPU %d as SCHED_IDLE", r->cpu);
