@@ -49,8 +49,8 @@ usage: ${0##*/} --kernel KERNEL [--modules DIR] [--expect FILE] [--timeout SECS]
 
 environment: IOPIN_CACHE, IOPIN_SUITE_DIR (prebuilt suite install dir instead
 of 'make install'), IOPIN_VM_ACCEL=tcg|kvm, IOPIN_VM_BOOT=bzimage,
-IOPIN_VM_BOOT_TIMEOUT (default 180), IOPIN_VM_APPEND, IOPIN_VM_CONSOLE_LOG,
-IOPIN_VM_KEEP=1.
+IOPIN_VM_BOOT_TIMEOUT (default 180), IOPIN_VM_STALL_SILENCE (default 120),
+IOPIN_VM_APPEND, IOPIN_VM_CONSOLE_LOG, IOPIN_VM_KEEP=1.
 exit: run_tests.sh's code (0 pass, 1 failure, 4 all skipped), 125 kernel
 could not be tested, 2 usage error, 255 host-side setup error.
 USAGE
@@ -95,6 +95,8 @@ done
 [[ $TIMEOUT =~ ^[1-9][0-9]*$ ]] || usage_error "--timeout needs a positive number of seconds, not '$TIMEOUT'"
 BOOT_TIMEOUT=${IOPIN_VM_BOOT_TIMEOUT:-180}
 [[ $BOOT_TIMEOUT =~ ^[1-9][0-9]*$ ]] || usage_error "IOPIN_VM_BOOT_TIMEOUT must be a positive number"
+STALL_SILENCE=${IOPIN_VM_STALL_SILENCE:-120}
+[[ $STALL_SILENCE =~ ^[1-9][0-9]*$ ]] || usage_error "IOPIN_VM_STALL_SILENCE must be a positive number"
 ((BOOT_TIMEOUT > TIMEOUT)) && BOOT_TIMEOUT=$TIMEOUT
 for f in "${EXPECTS[@]}"; do
 	[[ -f $f ]] || usage_error "--expect $f: no such file"
@@ -435,8 +437,8 @@ read_available() {
 
 # A guest whose timers stop (QEMU/TCG lost a CPU's timer interrupt: the
 # kernel logs an RCU stall, "timer wakeup didn't happen", then nothing runs,
-# not even the suite's own timeouts) is given up after this much silence.
-readonly STALL_SILENCE=120
+# not even the suite's own timeouts) is given up after STALL_SILENCE s of
+# silence (IOPIN_VM_STALL_SILENCE, default 120: no test runs 30 s silently).
 SECONDS=0
 PARTIAL=
 LAST_LINE=0

@@ -10,7 +10,8 @@
 # from the Debian kernels in the cache; truncated payloads count as corrupt.
 # --boot additionally boots KERNEL (default debian-6.12, fetched into the
 # cache if needed) with the stand-in suite of vm/stub-suite.sh: the run
-# must pass, and a hanging suite must be killed by --timeout with exit 1.
+# must pass, a hanging suite must be killed by --timeout with exit 1, and one
+# whose kernel logs a stalled timer and falls silent is given up (exit 125).
 # Prints TAP-style lines and a closing "N passed, N failed" line.
 
 set -u
@@ -214,6 +215,7 @@ expect "unknown option: usage error" 2 5 "$RUN_VM" --kernel "$WORK/garbage" --bo
 expect "--kernel without value: usage error" 2 5 "$RUN_VM" --kernel
 expect "--timeout abc: usage error" 2 5 "$RUN_VM" --kernel "$WORK/garbage" --timeout abc
 expect "--timeout 0: usage error" 2 5 "$RUN_VM" --kernel "$WORK/garbage" --timeout 0
+expect "IOPIN_VM_STALL_SILENCE=x: usage error" 2 5 env IOPIN_VM_STALL_SILENCE=x "$RUN_VM" --kernel "$WORK/garbage"
 expect "--expect missing file: usage error" 2 5 "$RUN_VM" --kernel "$WORK/garbage" --expect "$WORK/nope"
 expect "--modules missing dir: usage error" 2 5 "$RUN_VM" --kernel "$WORK/garbage" --modules "$WORK/nope"
 expect "--kernel missing file: usage error" 2 5 "$RUN_VM" --kernel "$WORK/nope"
@@ -293,6 +295,10 @@ if ((BOOT)); then
 	grep -q '^    not ok' "$WORK/out" && echo "# (a VM check failed, see above)"
 	expect "hanging suite killed by --timeout: failure" 1 60 \
 		env IOPIN_SUITE_DIR="$WORK/hang" "$RUN_VM" --kernel "$BOOT_KERNEL" --timeout 30
+	"$VM_DIR/stub-suite.sh" "$WORK/stall" --stall
+	expect "guest whose timers stopped given up: bisect skip" 125 90 \
+		env IOPIN_SUITE_DIR="$WORK/stall" IOPIN_VM_STALL_SILENCE=15 "$RUN_VM" \
+		--kernel "$BOOT_KERNEL" --timeout 300
 fi
 
 echo "1..$n"

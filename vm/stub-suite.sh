@@ -1,14 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# vm/stub-suite.sh DIR [--hang] - write a stand-in suite install dir.
+# vm/stub-suite.sh DIR [--hang|--stall] - write a stand-in suite install dir.
 #
 # DIR gets the layout of 'make install INSTALL_PATH=DIR' (run_tests.sh,
 # <collection>/<binary>, expectations/) with a run_tests.sh that checks what
 # the VM promises (devices at their BDFs, modules, swap, NUMA, scratch disk,
 # ivshmem pattern) and prints the result as KTAP.  Used by vm/selftest.sh
 # and bench/vm-boot.sh to exercise the runner without the real suite.
-# With --hang, run_tests.sh never returns (to test the timeout path).
+# With --hang, run_tests.sh never returns (to test the timeout path); with
+# --stall, it also logs the RCU stall of a guest whose timers stopped.
 
 set -eu
 
@@ -27,6 +28,10 @@ cat >"$dir/run_tests.sh" <<'STUB'
 # Stand-in run_tests.sh written by vm/stub-suite.sh.
 cd "$(dirname "$0")"
 [[ -e .hang ]] && { echo "KTAP version 1"; echo "1..1"; sleep 100000; }
+# What the kernel logs when QEMU/TCG loses a CPU's timer, then silence.
+[[ -e .stall ]] && { echo "KTAP version 1"; echo "1..1"
+	echo "rcu: rcu_preempt kthread timer wakeup didn't happen for 9999 jiffies! (stand-in)" >/dev/kmsg
+	sleep 100000; }
 
 n=0 failed=0
 check() {	# check NAME COMMAND...
@@ -80,4 +85,5 @@ exit $failed
 STUB
 chmod +x "$dir/run_tests.sh"
 [[ $hang == --hang ]] && touch "$dir/.hang"
+[[ $hang == --stall ]] && touch "$dir/.stall"
 exit 0
