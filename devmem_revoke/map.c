@@ -32,12 +32,8 @@ FIXTURE_VARIANT(busy_bar) {
 	struct iomem_route route;
 };
 
-#define ROUTE_VARIANT(id, rid, err, rawio, guard, fix)			\
-	FIXTURE_VARIANT_ADD(fix, id) {					\
-		.route = IOMEM_ROUTE_INIT(id, rid, err, rawio, guard),	\
-	};
-IOMEM_ROUTES(ROUTE_VARIANT, free_bar)
-IOMEM_ROUTES(ROUTE_VARIANT, busy_bar)
+IOMEM_ROUTES(IOMEM_ROUTE_VARIANT, free_bar)
+IOMEM_ROUTES(IOMEM_ROUTE_VARIANT, busy_bar)
 
 FIXTURE_SETUP(free_bar)
 {

@@ -34,11 +34,7 @@ FIXTURE_VARIANT(revoke) {
 	struct iomem_route route;
 };
 
-#define REVOKE_VARIANT(id, rid, err, rawio, guard, fix)			\
-	FIXTURE_VARIANT_ADD(fix, id) {					\
-		.route = IOMEM_ROUTE_INIT(id, rid, err, rawio, guard),	\
-	};
-IOMEM_ROUTES(REVOKE_VARIANT, revoke)
+IOMEM_ROUTES(IOMEM_ROUTE_VARIANT, revoke)
 
 static volatile uint32_t *reg_at(FIXTURE_DATA(revoke) *self, volatile void *base)
 {

@@ -230,6 +230,16 @@ bool iomem_destructive_allowed(void);
 /* ---- wrappers for test bodies (only with the harness: via lib/iopin.h) ---- */
 #ifdef __KSELFTEST_HARNESS_H
 
+/*
+ * One FIXTURE_VARIANT_ADD per route, for fixtures whose variant struct has
+ * a "struct iomem_route route" member:
+ *	IOMEM_ROUTES(IOMEM_ROUTE_VARIANT, fixture)
+ */
+#define IOMEM_ROUTE_VARIANT(id, rid, err, rawio, guard, fix)		\
+	FIXTURE_VARIANT_ADD(fix, id) {					\
+		.route = IOMEM_ROUTE_INIT(id, rid, err, rawio, guard),	\
+	};
+
 /* In FIXTURE_SETUP: the device for role, or SKIP naming what is missing. */
 #define IOMEM_PICK(role, d, bar) do {					\
 	char _why[320];							\

@@ -24,12 +24,8 @@ FIXTURE_VARIANT(remove) {
 	struct iomem_route route;
 };
 
-#define REMOVE_VARIANT(id, rid, err, rawio, guard, fix)			\
-	FIXTURE_VARIANT_ADD(fix, id) {					\
-		.route = IOMEM_ROUTE_INIT(id, rid, err, rawio, guard),	\
-	};
-REMOVE_VARIANT(sysfs, IOMEM_SYSFS, EINVAL, false, IOMEM_GUARD_SYSFS, remove)
-REMOVE_VARIANT(procfs, IOMEM_PROCFS, EINVAL, true, IOMEM_GUARD_PROCFS, remove)
+IOMEM_ROUTE_VARIANT(sysfs, IOMEM_SYSFS, EINVAL, false, IOMEM_GUARD_SYSFS, remove)
+IOMEM_ROUTE_VARIANT(procfs, IOMEM_PROCFS, EINVAL, true, IOMEM_GUARD_PROCFS, remove)
 
 FIXTURE_SETUP(remove)
 {

@@ -176,11 +176,7 @@ FIXTURE_VARIANT(gdb_bar) {
 	struct iomem_route route;
 };
 
-#define MAP_ONLY(id, rid, err, rawio, guard, fix)			\
-	FIXTURE_VARIANT_ADD(fix, id) {					\
-		.route = IOMEM_ROUTE_INIT(id, rid, err, rawio, guard),	\
-	};
-IOMEM_ROUTES(MAP_ONLY, gdb_bar)
+IOMEM_ROUTES(IOMEM_ROUTE_VARIANT, gdb_bar)
 
 FIXTURE_SETUP(gdb_bar)
 {
@@ -830,11 +826,7 @@ FIXTURE_VARIANT(bar_process_vm) {
 	struct iomem_route route;
 };
 
-#define ROUTE_VARIANT(id, rid, err, rawio, guard, fix)			\
-	FIXTURE_VARIANT_ADD(fix, id) {					\
-		.route = IOMEM_ROUTE_INIT(id, rid, err, rawio, guard),	\
-	};
-IOMEM_ROUTES(ROUTE_VARIANT, bar_process_vm)
+IOMEM_ROUTES(IOMEM_ROUTE_VARIANT, bar_process_vm)
 
 FIXTURE_SETUP(bar_process_vm)
 {
