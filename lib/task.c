@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "task.h"
@@ -86,6 +87,14 @@ long race_ms(void)
 	const char *e = getenv("IOPIN_RACE_MS");
 
 	return e && atol(e) > 0 ? atol(e) : 300;
+}
+
+long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
 bool proc_has_cap(int cap)

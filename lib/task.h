@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+#include <time.h>
 
 struct child {
 	pid_t pid;
@@ -46,6 +47,8 @@ int child_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* How long a race runs at least: IOPIN_RACE_MS (run_tests.sh checks it), else 300. */
 long race_ms(void);
+/* Milliseconds since *t0 (CLOCK_MONOTONIC). */
+long ms_since(const struct timespec *t0);
 
 /* Does this process have capability cap (CAP_* number) in its effective set? */
 bool proc_has_cap(int cap);

@@ -39,6 +39,7 @@
 
 #include "kernel.h"
 #include "pin.h"
+#include "task.h"
 #include "vfio.h"
 
 #define why_set(p, ...) snprintf((p)->why, sizeof((p)->why), __VA_ARGS__)
@@ -214,14 +215,6 @@ static int edu_write32(struct pin *p, unsigned int reg, uint32_t val)
 	struct vfio_pin *v = p->priv;
 
 	return dev_rw(p, true, &val, sizeof(val), v->bar0 + reg, "edu register");
-}
-
-static long ms_since(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
 /* Wait until edu's DMA engine is idle. */

@@ -770,7 +770,7 @@ IOPIN_TEST(claim_race, reads_preempted_by_a_claim_never_see_what_the_driver_wrot
 {
 	FIXTURE_DATA(claim) *c = &self->c;
 	struct claim_race *r = self->r;
-	struct timespec t0, now;
+	struct timespec t0;
 	long cycles, ms = 0, same;
 	char why[320] = "";
 	uint8_t st;
@@ -803,8 +803,7 @@ IOPIN_TEST(claim_race, reads_preempted_by_a_claim_never_see_what_the_driver_wrot
 		if (iomem_unbind(&c->d, why, sizeof(why)))
 			break;
 		iomem_unmap(&c->m);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		ms = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+		ms = ms_since(&t0);
 	}
 	ASSERT_TRUE(run_on(r->cpu, SCHED_OTHER, 0));
 	ksft_print_msg("%ld claims in %ld ms on CPU %d: reads of status 0x%02x (unbound) %ld, failed %ld, of another status %ld (last 0x%02x)\n",
