@@ -6,7 +6,8 @@
 #
 #   make [KSRC=/path/to/linux]        build (headers from KSRC or Debian's linux-source-6.12)
 #   make install INSTALL_PATH=DIR     lay out binaries + runner to run without the source tree
-#   make check                        everything CI runs
+#   make check                        everything CI runs (kernels pinned in vm/kernels.lock)
+#   make check-newest                 the newest Debian build of each pinned line: drift
 #   make check-native                 the native part of check only
 
 CC ?= gcc
@@ -28,7 +29,7 @@ devmem_revoke_TESTS := map revoke rw private_cow pmem
 pci_mmap_TESTS := sysfs procfs remove
 COLLECTIONS += gup_longterm
 gup_longterm_TESTS := rules ro_effects movable
-ptrace_access_TESTS := normal force_override shmem_race iomem
+ptrace_access_TESTS := normal force_override shmem_race iomem iomem_ram
 
 TESTS := $(foreach c,$(COLLECTIONS),$(addprefix $(c)/,$($(c)_TESTS)))
 LIB_OBJS := lib/kernel.o lib/mem.o lib/pin.o lib/task.o lib/vfio.o lib/iomem.o lib/trace.o lib/xdp.o lib/rdma.o
@@ -74,7 +75,7 @@ install: all
 	mkdir -p $(INSTALL_PATH)
 	cp run_tests.sh tests.list $(INSTALL_PATH)/
 	cp -r expectations $(INSTALL_PATH)/
-	mkdir -p $(INSTALL_PATH)/lib && cp lib/iopin-hold lib/report.awk $(INSTALL_PATH)/lib/
+	mkdir -p $(INSTALL_PATH)/lib && cp lib/iopin-hold lib/report.awk lib/debver.sh $(INSTALL_PATH)/lib/
 	for t in $(TESTS); do mkdir -p $(INSTALL_PATH)/$$(dirname $$t); cp $$t $(INSTALL_PATH)/$$t; done
 
 # make gen_tar [GEN_TAR=FILE]: the installed suite as a tarball that runs
@@ -89,6 +90,11 @@ check: all
 check-native: all
 	tools/check.sh --native-only
 
+# Not part of check: the newest build of each line vm/kernels.lock pins,
+# against the expectations (kernel drift: exit 1 when verdicts changed).
+check-newest: all
+	tools/check-newest.sh
+
 # Not part of check: builds and boots one kernel per mutants/*.patch (hours).
 check-mutants: all
 	tools/check-mutants.sh
@@ -101,4 +107,4 @@ clean:
 	rm -rf install
 	rm -f lib/*.san.o lib/libiopin-san.a .build-flavour
 
-.PHONY: all deps install gen_tar check check-native check-mutants check-sanitize clean
+.PHONY: all deps install gen_tar check check-native check-newest check-mutants check-sanitize clean

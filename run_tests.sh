@@ -45,10 +45,13 @@ Usage: $0 [options]
       --no-build          do not run make first (source tree only)
       --json FILE         also write one JSON record per test to FILE (see README, "Reports")
       --junit FILE        also write JUnit XML to FILE
-      --vm KERNEL         run inside QEMU booting KERNEL: debian-6.1, debian-6.12,
+      --vm KERNEL         run inside QEMU booting KERNEL: debian-6.1, debian-6.12
+                          (the newest package of that line), debian:VERSION (that
+                          exact package, e.g. debian:6.12.117-1~deb12u1),
                           iopin-6.12-gup_test or iopin-6.12-MUTANT (built from
                           linux-source-6.12, see mutants/), a .deb or a bzImage
-                          (see README, "Running in a VM")
+                          (see README, "Running in a VM"; vm/kernels.lock pins
+                          the packages make check boots)
       --modules DIR       with --vm and a bzImage: modules_install tree for it
       --print-state       print the global state (THP, hugetlb pools, PCI bindings)
                           each binary must leave as it found it, run nothing
@@ -265,17 +268,23 @@ fi
 # ---- expectations files: checked before anything runs --------------------
 
 # load_expectations FILE...: one entry a line (see expectations/mainline),
-#   COLLECTION/BINARY:TEST-GLOB  FIX  WHY
-# FIX is a 12-hex commit followed by its version (v6.2), 'unfixed' or
-# 'flaky'. A malformed line is a usage error. When the suite's binaries are
-# known (all[]), COLLECTION/BINARY must be one of them: a typo would
-# otherwise never match and silently map nothing.
+#   COLLECTION/BINARY:TEST-GLOB  [debian<VERSION | debian>=VERSION]  FIX  WHY
+# FIX is a 12-hex commit followed by its version (v6.2), 'unknown-commit'
+# and the version (a fix whose commit id is not known yet), 'unfixed' or
+# 'flaky'. A bound limits the entry to kernels built from a Debian package
+# version before (or from) VERSION (lib/debver.sh: /proc/version, or
+# IOPIN_KERNEL_DEBVER); on a kernel whose package version is unknown a
+# bounded entry does not apply. A malformed line is a usage error. When the
+# suite's binaries are known (all[]), COLLECTION/BINARY must be one of
+# them: a typo would otherwise never match and silently map nothing.
 exp_pat=()
 exp_fix=()
 exp_src=()
 all=()
+. "$HERE/lib/debver.sh"
+kdebver=$(kernel_debver)
 load_expectations() {
-	local f pat fix rest n ver bin b known
+	local f pat fix rest n ver bin b known op bound note
 	for f in "$@"; do
 		n=0
 		while read -r pat fix rest || [ -n "$pat" ]; do
@@ -289,20 +298,31 @@ load_expectations() {
 				for b in "${all[@]}"; do [ "$b" = "$bin" ] && known=1; done
 				[ $known = 1 ] || die_usage "$f:$n: no test binary '$bin'"
 			fi
+			op="" bound="" note=""
+			if [[ "$fix" == debian* ]]; then
+				[[ "$fix" =~ ^debian(<|>=)(.+)$ ]] && op=${BASH_REMATCH[1]} bound=${BASH_REMATCH[2]} &&
+					debver_valid "$bound" ||
+					die_usage "$f:$n: '$fix' is not a package bound (debian<VERSION or debian>=VERSION)"
+				read -r fix rest <<< "$rest"
+			fi
 			case "$fix" in
 			unfixed|flaky) ;;
 			'') die_usage "$f:$n: '$pat' names no fix: a 12-hex commit and version, 'unfixed' or 'flaky'" ;;
 			*)
-				[[ "$fix" =~ ^[0-9a-f]{12}$ ]] ||
-					die_usage "$f:$n: '$fix' is none of: a 12-hex fix commit and version, 'unfixed', 'flaky'"
+				[[ "$fix" =~ ^([0-9a-f]{12}|unknown-commit)$ ]] ||
+					die_usage "$f:$n: '$fix' is none of: a 12-hex fix commit (or unknown-commit) and version, 'unfixed', 'flaky'"
 				read -r ver _ <<< "$rest"
 				[[ "$ver" =~ ^v[0-9]+\.[0-9]+(\.[0-9]+)?(-rc[0-9]+)?$ ]] ||
 					die_usage "$f:$n: fix commit $fix must be followed by its version (like v6.2), not '$ver'"
 				;;
 			esac
+			if [ -n "$op" ]; then
+				debver_bound_holds "$kdebver" "$op" "$bound" || continue
+				[ "$op" = '<' ] && note="; fixed in Debian $bound"
+			fi
 			exp_pat+=("$pat")
 			exp_fix+=("$fix ${rest%%#*}")
-			exp_src+=("$(basename "$f")")
+			exp_src+=("$(basename "$f")$note")
 		done < "$f"
 	done
 }
@@ -312,10 +332,19 @@ if [ -n "$vm" ]; then
 	args=(--kernel "$vm")
 	[ -n "$modules" ] && args+=(--modules "$modules")
 	for f in "${expects[@]}"; do args+=(--expect "$f"); done
-	# Per-kernel expectations: expectations/<KERNEL> for the named Debian
-	# kernels; iopin's own (vm/build-kernel.sh) are Debian's 6.12 source.
-	vm_expect=$vm
-	[[ $vm == iopin-6.12-* ]] && vm_expect=debian-6.12
+	# Per-kernel expectations: expectations/debian-<line> for Debian's
+	# kernels, named by line (debian-6.12) or exact package version
+	# (debian:6.12.117-1~deb12u1); iopin's own (vm/build-kernel.sh) are
+	# Debian's 6.12 source. Entries bounded by a package version apply
+	# by the version the guest's kernel was built from.
+	case $vm in
+	iopin-6.12-*) vm_expect=debian-6.12 ;;
+	debian:*)
+		[[ ${vm#debian:} =~ ^([0-9]+\.[0-9]+)[.-] ]] && vm_expect=debian-${BASH_REMATCH[1]} &&
+			debver_valid "${vm#debian:}" ||
+			die_usage "--vm $vm: not a Debian kernel package version (like debian:6.12.117-1~deb12u1)" ;;
+	*) vm_expect=$vm ;;
+	esac
 	if [ $default_expect = 1 ] && [ -r "$HERE/expectations/$vm_expect" ]; then
 		args+=(--expect "$HERE/expectations/$vm_expect")
 	fi
