@@ -17,7 +17,7 @@ CACHE=${IOPIN_CACHE:-${HOME:-/root}/.cache/iopin}
 KSRC_PKG=linux-source-6.12
 # package  what needs it
 PKGS="gcc make pkg-config liburing-dev libpci-dev libnuma-dev libibverbs-dev ibverbs-providers xz-utils python3"
-KBUILD_PKGS="gcc make bc bison flex libelf-dev libssl-dev cpio kmod linux-source-6.12 patch xz-utils"
+KBUILD_PKGS="gcc make bc bison flex libelf-dev libssl-dev cpio kmod patch xz-utils"
 CHECK_PKGS="python3-junitparser busybox-static mawk debhelper dpkg-dev lintian"
 VM_PKGS="qemu-system-x86 busybox-static cpio zstd e2fsprogs util-linux binutils bzip2 xz-utils lzop lz4 gdb"
 

@@ -2,12 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # vm/build-kernel.sh - build iopin's own test kernels from Debian's
-# linux-source-6.12 (the package the build already uses for the kselftest
-# headers), for `run_tests.sh --vm iopin-6.12-gup_test` and the mutants.
+# linux-source-6.12 at the version vm/kernels.lock pins (source-6.12), for
+# `run_tests.sh --vm iopin-6.12-gup_test` and the mutants.
 #
 #   vm/build-kernel.sh [--patch FILE] [--name NAME] [--print]
 #
-# Config: Debian's own 6.12 config (from the cached debian-6.12 kernel
+# Config: Debian's own 6.12 config (from the pinned debian-6.12 kernel
 # package), with every module turned off, plus vm/kernel.config: what the
 # suite needs built in (so the VM loads no modules) and CONFIG_GUP_TEST=y.
 # --patch applies FILE (a mutant) on top for this build only.
@@ -52,14 +52,15 @@ fi
 
 "$TOP/tools/deps.sh" --kernel-build >&2
 
-tarball=$(ls /usr/src/linux-source-6.12.tar.* 2>/dev/null | head -n1)
-[ -n "$tarball" ] || die "no /usr/src/linux-source-6.12.tar.*: run tools/deps.sh"
-srcver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || stat -c %Y "$tarball")
-debcfg=$(ls "$CACHE"/kernels/linux-image-6.12*-amd64-unsigned_*/boot/config-* 2>/dev/null | sort -V | tail -n1)
-if [ -z "$debcfg" ]; then
-	"$VM_DIR/run-vm.sh" --kernel debian-6.12 --prepare-only >&2 || die "cannot fetch Debian's 6.12 config"
-	debcfg=$(ls "$CACHE"/kernels/linux-image-6.12*-amd64-unsigned_*/boot/config-* | sort -V | tail -n1)
-fi
+# The source and the config are the builds vm/kernels.lock pins
+# (source-6.12, debian-6.12), fetched into the cache, SHA256-checked.
+read -r srcpkg srcver _ < <("$VM_DIR/kernels.sh" entry source-6.12) ||
+	die "vm/kernels.lock pins no source-6.12"
+read -r imgpkg imgver _ < <("$VM_DIR/kernels.sh" entry debian-6.12) ||
+	die "vm/kernels.lock pins no debian-6.12"
+imgtree=$("$VM_DIR/kernels.sh" fetch "$imgpkg" "$imgver") || die "cannot fetch $imgpkg $imgver"
+debcfg=$(ls "$imgtree"/boot/config-* 2>/dev/null | head -n1)
+[ -n "$debcfg" ] || die "$imgpkg $imgver holds no boot/config-*"
 
 # The key covers the patch's diff, not the text before it (a mutant's
 # header): editing a header does not rebuild.
@@ -72,6 +73,9 @@ if [ -s "$out/bzImage" ]; then
 	exit 0
 fi
 [ $print_only = 1 ] && { echo "$out/bzImage (not built)"; exit 1; }
+srctree=$("$VM_DIR/kernels.sh" fetch "$srcpkg" "$srcver") || die "cannot fetch $srcpkg $srcver"
+tarball=$(ls "$srctree"/usr/src/linux-source-6.12.tar.* 2>/dev/null | head -n1)
+[ -n "$tarball" ] || die "$srcpkg $srcver holds no usr/src/linux-source-6.12.tar.*"
 
 build=$CACHE/build/linux-$srcver
 src=$build/src obj=$build/obj
@@ -147,6 +151,8 @@ if ! make -C "$src" O="$obj" -j"$jobs" bzImage > "$out.tmp/build.log" 2>&1; then
 fi
 cp "$obj/arch/x86/boot/bzImage" "$out.tmp/bzImage"
 cp "$obj/.config" "$out.tmp/config"
+# The Debian source version: package-bounded expectations go by it.
+echo "$srcver" > "$out.tmp/debian-version"
 [ -n "$patch_file" ] && cp "$patch_file" "$out.tmp/"
 echo "build-kernel: $name built in $(( $(date +%s) - start )) s" >&2
 rm -rf "$out"

@@ -50,7 +50,9 @@ usage: ${0##*/} --kernel KERNEL [--modules DIR] [--expect FILE] [--timeout SECS]
 environment: IOPIN_CACHE, IOPIN_SUITE_DIR (prebuilt suite install dir instead
 of 'make install'), IOPIN_VM_ACCEL=tcg|kvm, IOPIN_VM_BOOT=bzimage,
 IOPIN_VM_BOOT_TIMEOUT (default 180), IOPIN_VM_STALL_SILENCE (default 120),
-IOPIN_VM_APPEND, IOPIN_VM_CONSOLE_LOG, IOPIN_VM_KEEP=1.
+IOPIN_VM_APPEND, IOPIN_VM_CONSOLE_LOG, IOPIN_VM_KEEP=1, IOPIN_KERNEL_LOCK (pins, default
+vm/kernels.lock), IOPIN_VM_EXPECT_AS=VERSION (apply package-bounded expectations
+as for that Debian package version).
 exit: run_tests.sh's code (0 pass, 1 failure, 4 all skipped), 125 kernel
 could not be tested, 2 usage error, 255 host-side setup error.
 USAGE
@@ -312,6 +314,13 @@ GUEST_ARGV+=("${GUEST_ARGS[@]}")
 	printf 'export IOPIN_RNG_BDF=%s\n' "$RNG_BDF"
 	printf 'export IOPIN_SWAP_BDF=%s\n' "$SWAP_BDF"
 	printf 'export IOPIN_SCRATCH_BDF=%s\n' "$SCRATCH_BDF"
+	# The Debian package version the kernel was built from, where the
+	# kernel's own /proc/version cannot tell (iopin's builds of a Debian
+	# source package): version-bounded expectations go by it.
+	# IOPIN_VM_EXPECT_AS=VERSION judges by another version's expectations
+	# (make check-newest: a newer build against the pinned one's).
+	debver=${IOPIN_VM_EXPECT_AS:-$K_DEBVER}
+	[[ -z $debver ]] || printf 'export IOPIN_KERNEL_DEBVER=%q\n' "$debver"
 } >"$RUN_DIR/env"
 
 build_suite "$RUN_DIR/suite-root" "$RUN_DIR/suite.cpio" "$SUITE_DIR" \

@@ -10,12 +10,14 @@
 #                  TCG) or "bzimage" (the image as given)
 #   K_MODDIR       the lib/modules/<release> tree, or empty
 #   K_DESC         human readable origin, for the header
+#   K_DEBVER       the Debian package version the kernel was built from,
+#                  when known (IOPIN_KERNEL_DEBVER in the guest)
 #
 # A kernel that cannot be booted at all (garbage, corrupt payload) exits with
 # EXIT_SKIP_BISECT right here, without starting QEMU.
 
 # shellcheck disable=SC2034  # results, used by vm/run-vm.sh
-K_RELEASE= K_BOOT_IMAGE= K_BOOT_MODE= K_MODDIR= K_DESC=
+K_RELEASE= K_BOOT_IMAGE= K_BOOT_MODE= K_MODDIR= K_DESC= K_DEBVER=
 
 # u_le FILE OFFSET BYTES: unsigned little-endian integer read from FILE.
 u_le() {
@@ -208,74 +210,214 @@ use_deb_tree() {
 	prepare_boot_image "$vmlinuz" "$dir/vmlinux"
 }
 
-# debian_newest SERIES: print "package version" of the newest unsigned amd64
-# image of Debian's kernel SERIES (e.g. 6.1 or 6.12) known to apt.
-debian_newest() {
-	local series=${1//./\\.} pkgs memo=$IOPIN_CACHE/kernels/newest-$1 lists=/var/lib/apt/lists
+# ---- Debian's kernel packages ----------------------------------------------
+#
+# Looked up and downloaded through a private apt configuration in the
+# cache (its own sources list, lists and archives: $IOPIN_CACHE/apt), so
+# that every Debian suite with a kernel line is reachable whatever the
+# host's sources name, signatures are checked with the Debian archive
+# keyring, and nothing of the host's apt configuration changes.
 
-	# apt-cache takes a second; its answer only changes with the apt lists
-	# (apt-get update renames files into $lists, updating its mtime).
-	if [[ -s $memo && $memo -nt $lists ]]; then
-		cat "$memo"
-		return 0
-	fi
-	_debian_newest "$series" >"$memo.tmp$$" && mv -f "$memo.tmp$$" "$memo" && cat "$memo"
-	local rc=$?
-	rm -f "$memo.tmp$$"
-	return "$rc"
+KERNEL_LOCK=${IOPIN_KERNEL_LOCK:-$VM_DIR/kernels.lock}
+APT_DIR=$IOPIN_CACHE/apt
+# Suites holding Debian's kernel lines: 5.10 (bullseye, -security), 6.1
+# (bookworm, -security), 6.12 (bookworm-security, trixie), 7.x (sid,
+# trixie-backports); "archive:suite", the archive being the host's.
+APT_SUITES="main:bookworm security:bookworm-security main:bullseye
+security:bullseye-security main:trixie main:trixie-backports main:sid"
+
+# apt_host_site main|security: the mirror the host's own apt sources use for
+# Debian's main archive (a suite without -security) or its security
+# archive; IOPIN_APT_MAIN / IOPIN_APT_SECURITY override them.
+apt_host_site() {
+	local want=$1 site rel
+	case $want in
+	main) [[ -n ${IOPIN_APT_MAIN:-} ]] && { echo "$IOPIN_APT_MAIN"; return; } ;;
+	security) [[ -n ${IOPIN_APT_SECURITY:-} ]] && { echo "$IOPIN_APT_SECURITY"; return; } ;;
+	esac
+	while read -r site rel; do
+		case $rel in
+		bookworm|bullseye|trixie|sid|bookworm-updates) [[ $want == main ]] && { echo "$site"; return; } ;;
+		*-security) [[ $want == security ]] && { echo "$site"; return; } ;;
+		esac
+	done < <(apt-get indextargets --no-release-info --format '$(SITE) $(RELEASE)' 2>/dev/null | sort -u)
+	return 1
 }
 
-_debian_newest() {
-	local series=$1 pkgs
+# apt_private apt-get|apt-cache ARGS...: run apt with the private configuration.
+apt_private() {
+	local tool=$1
+	shift
+	"$tool" -q -o Dir::Etc::SourceList="$APT_DIR/sources.list" \
+		-o Dir::Etc::SourceParts=/dev/null -o Dir::Etc::Preferences=/dev/null \
+		-o Dir::Etc::PreferencesParts=/dev/null -o Dir::State::Lists="$APT_DIR/lists" \
+		-o Dir::State::status=/dev/null -o Dir::Cache="$APT_DIR/cache" \
+		-o APT::Architecture=amd64 -o APT::Architectures=amd64 \
+		-o APT::Sandbox::User=root -o Debug::NoLocking=1 "$@"
+}
 
-	pkgs=$(apt-cache search --names-only \
-		"^linux-image-${series}(\.0-[0-9]+|\.[0-9]+\+deb[0-9]+)-amd64-unsigned\$" 2>/dev/null |
+# apt_private_update [--if-stale]: fetch the private lists (with
+# --if-stale only when they are missing or over a day old). A suite the
+# mirror does not carry is a warning, not a failure.
+apt_private_update() {
+	local s kr=/usr/share/keyrings/debian-archive-keyring.gpg stale=1 main sec site
+
+	need_tool apt-get apt
+	[[ -r $kr ]] || die "$EXIT_SETUP" "$kr missing: install the Debian package debian-archive-keyring"
+	mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
+	main=$(apt_host_site main) && sec=$(apt_host_site security) ||
+		die "$EXIT_SETUP" "the host's apt sources name no Debian archive and security archive (set IOPIN_APT_MAIN and IOPIN_APT_SECURITY)"
+	for s in $APT_SUITES; do
+		site=$main
+		[[ $s == security:* ]] && site=$sec
+		echo "deb [signed-by=$kr] $site ${s#*:} main"
+	done >"$APT_DIR/sources.list.new"
+	if cmp -s "$APT_DIR/sources.list.new" "$APT_DIR/sources.list"; then
+		rm -f "$APT_DIR/sources.list.new"
+		[[ ${1:-} == --if-stale &&
+		   -n $(find "$APT_DIR/lists" -maxdepth 1 -name '*_Packages*' -mtime -1 | head -1) ]] && stale=0
+	else
+		mv -f "$APT_DIR/sources.list.new" "$APT_DIR/sources.list"
+	fi
+	((stale)) || return 0
+	msg "updating the private apt lists of Debian's kernel suites ($APT_DIR)"
+	apt_private apt-get update 2>&1 | grep -E '^(E|W):' | grep -v 'does not have a Release file' |
+		sed 's/^/iopin-vm: apt: /' >&2
+	[[ -n $(find "$APT_DIR/lists" -maxdepth 1 -name '*_Packages*' | head -1) ]]
+}
+
+# debian_series_re SERIES: the package names of SERIES' amd64 images.
+debian_series_re() {
+	local series=${1//./\\.}
+	echo "^linux-image-${series}(\.0-[0-9]+|\.[0-9]+\+deb[0-9]+)-amd64-unsigned\$"
+}
+
+# debian_builds SERIES: "package version" of every amd64 image build of
+# Debian's kernel SERIES (e.g. 6.1, 6.12) the private lists know, oldest first.
+debian_builds() {
+	local pkgs
+	pkgs=$(apt_private apt-cache search --names-only "$(debian_series_re "$1")" 2>/dev/null |
 		awk '{ print $1 }')
 	[[ -n $pkgs ]] || return 1
 	# madison lists only versions that can really be downloaded.
 	# shellcheck disable=SC2086
-	apt-cache madison $pkgs 2>/dev/null |
+	apt_private apt-cache madison $pkgs 2>/dev/null |
 		awk -F'|' '{ gsub(/ /, "", $1); gsub(/ /, "", $2); print $1, $2 }' |
-		sort -k2,2V | tail -1 | grep .
+		sort -u | sort -k2,2V | grep .
 }
 
-# fetch_debian SERIES: download (once) and extract Debian's kernel.
-fetch_debian() {
-	local series=$1 pkg ver deb dir newest old
+# debian_newest SERIES: "package version" of the newest build of SERIES.
+debian_newest() {
+	local memo=$IOPIN_CACHE/kernels/newest-$1 rc
+
+	apt_private_update --if-stale || return 1
+	# apt-cache takes a second; its answer only changes with the lists.
+	if [[ -s $memo && $memo -nt $APT_DIR/lists ]]; then
+		cat "$memo"
+		return 0
+	fi
+	debian_builds "$1" | tail -1 >"$memo.tmp$$" && [[ -s $memo.tmp$$ ]] &&
+		mv -f "$memo.tmp$$" "$memo" && cat "$memo"
+	rc=$?
+	rm -f "$memo.tmp$$"
+	return "$rc"
+}
+
+# lock_lookup AWK-CONDITION: the first line of the kernel lock file (see
+# vm/kernels.lock) meeting the condition on $1 name, $2 package, $3
+# version, as "name package version sha256".
+lock_lookup() {
+	[[ -r $KERNEL_LOCK ]] || return 1
+	awk "!/^#/ && NF >= 4 && ($1) { print \$1, \$2, \$3, \$4; found = 1; exit }
+		END { exit !found }" "$KERNEL_LOCK"
+}
+
+# debian_exact VERSION: "package version" of the amd64 image built from
+# Debian package VERSION: the lock file's, or looked up in the lists.
+debian_exact() {
+	local ver=$1 series e
+
+	if e=$(lock_lookup "\$3 == \"$ver\" && \$2 ~ /^linux-image-/"); then
+		read -r _ pkg _ _ <<<"$e"
+		echo "$pkg $ver"
+		return 0
+	fi
+	[[ $ver =~ ^([0-9]+\.[0-9]+)[.-] ]] || return 1
+	series=${BASH_REMATCH[1]}
+	apt_private_update --if-stale || return 1
+	debian_builds "$series" | awk -v v="$ver" '$2 == v' | tail -1 | grep . && return 0
+	# Not in lists of today: maybe published since the last update.
+	apt_private_update && debian_builds "$series" | awk -v v="$ver" '$2 == v' | tail -1 | grep .
+}
+
+# fetch_deb PACKAGE VERSION: download (once) and extract a package (a
+# kernel image, linux-source-*) into the cache; print the tree. Its SHA256 must be the one the
+# lock file records for it, else the one apt's signed lists give.
+fetch_deb() {
+	local pkg=$1 ver=$2 dir deb want got e src=apt
+
+	dir=$IOPIN_CACHE/kernels/${pkg}_${ver}
+	if [[ ! -e $dir/.complete ]]; then
+		if e=$(lock_lookup "\$2 == \"$pkg\" && \$3 == \"$ver\""); then
+			want=${e##* } src="the lock file ($KERNEL_LOCK)"
+		else
+			apt_private_update --if-stale || return 1
+			want=$(apt_private apt-cache show "$pkg=$ver" 2>/dev/null | sed -n 's/^SHA256: //p' | head -1)
+		fi
+		[[ $want =~ ^[0-9a-f]{64}$ ]] || die "$EXIT_SETUP" "no SHA256 known for $pkg $ver (not in the lock file nor in apt's lists)"
+		deb=$IOPIN_CACHE/debs/${pkg}_${ver//:/%3a}_amd64.deb
+		if [[ ! -s $deb ]]; then
+			apt_private_update --if-stale || die "$EXIT_SETUP" "cannot update the private apt lists ($APT_DIR)"
+			msg "downloading $pkg $ver"
+			mkdir -p "$IOPIN_CACHE/debs/.dl$$"
+			(cd "$IOPIN_CACHE/debs/.dl$$" && apt_private apt-get download "$pkg=$ver" >&2 2>/dev/null) ||
+				{ rm -rf "$IOPIN_CACHE/debs/.dl$$"; die "$EXIT_SETUP" "apt-get download $pkg=$ver failed (no longer in Debian's archive?)"; }
+			mv "$IOPIN_CACHE/debs/.dl$$"/*.deb "$deb"
+			rm -rf "$IOPIN_CACHE/debs/.dl$$"
+		fi
+		got=$(sha256sum "$deb" | cut -d' ' -f1)
+		if [[ $got != "$want" ]]; then
+			rm -f "$deb"
+			die "$EXIT_SETUP" "$pkg $ver: SHA256 $got, but $src says $want"
+		fi
+		extract_deb "$deb" "$dir" || die "$EXIT_SETUP" "cannot extract $deb"
+		echo "$got" >"$dir/.sha256"
+		# Only the extracted tree is used from now on.
+		rm -f "$deb"
+	fi
+	# Trees of Debian's packages that no run used for 2 weeks go.
+	touch "$dir"
+	find "$IOPIN_CACHE/kernels" -maxdepth 1 -name 'linux-image-*' -mtime +14 \
+		-exec rm -rf {} + 2>/dev/null
+	echo "$dir"
+}
+
+# debian_resolve SPEC: "package version" for debian-SERIES (the newest
+# build of that line) or debian:VERSION (that exact package).
+debian_resolve() {
+	local spec=$1 series dir pkg ver
 
 	mkdir -p "$IOPIN_CACHE/kernels"
-	if newest=$(debian_newest "$series"); then
-		read -r pkg ver <<<"$newest"
-		dir=$IOPIN_CACHE/kernels/${pkg}_${ver}
-		if [[ ! -e $dir/.complete ]]; then
-			deb=$IOPIN_CACHE/debs/${pkg}_${ver//:/%3a}_amd64.deb
-			if [[ ! -s $deb ]]; then
-				need_tool apt-get apt
-				msg "downloading $pkg $ver"
-				mkdir -p "$IOPIN_CACHE/debs/.dl$$"
-				(cd "$IOPIN_CACHE/debs/.dl$$" && apt-get -q download "$pkg=$ver" >&2 2>/dev/null) ||
-					{ rm -rf "$IOPIN_CACHE/debs/.dl$$"; die "$EXIT_SETUP" "apt-get download $pkg=$ver failed (apt-get update needed?)"; }
-				mv "$IOPIN_CACHE/debs/.dl$$"/*.deb "$deb"
-				rm -rf "$IOPIN_CACHE/debs/.dl$$"
-			fi
-			extract_deb "$deb" "$dir" || die "$EXIT_SETUP" "cannot extract $deb"
-			# Only the extracted tree is used from now on; older
-			# builds of the series are superseded.
-			rm -f "$deb"
-			for old in "$IOPIN_CACHE"/kernels/linux-image-"$series"[.-]*-amd64-unsigned_*; do
-				[[ $old == "$dir" ]] || rm -rf "$old"
-			done
-		fi
-	else
-		# No apt lists (offline?): use the newest kernel already cached.
+	case $spec in
+	debian:*)
+		debian_exact "${spec#debian:}" ||
+			die "$EXIT_USAGE" "--kernel $spec: no amd64 kernel image of Debian package version ${spec#debian:} in Debian's archive"
+		;;
+	*)
+		series=${spec#debian-}
+		[[ $series =~ ^[0-9]+\.[0-9]+$ ]] ||
+			die "$EXIT_USAGE" "--kernel $spec: a Debian kernel line is debian-<major>.<minor> (debian-6.1, debian-6.12)"
+		debian_newest "$series" && return 0
+		# No lists (offline?): the newest build of the line already cached.
 		dir=$(ls -1d "$IOPIN_CACHE"/kernels/linux-image-"$series"[.-]*-amd64-unsigned_* 2>/dev/null |
 			sort -V | tail -1)
 		[[ -n $dir && -e $dir/.complete ]] ||
-			die "$EXIT_SETUP" "no linux-image-$series*-amd64-unsigned known to apt (run apt-get update) and none cached"
+			die "$EXIT_SETUP" "no linux-image-$series*-amd64-unsigned known to Debian's archive (offline?) and none cached"
 		pkg=${dir##*/}; ver=${pkg#*_}; pkg=${pkg%%_*}
-		warn "apt knows no $series kernel; using cached $pkg $ver"
-	fi
-	echo "$dir $pkg $ver"
+		warn "Debian's archive did not answer; using cached $pkg $ver"
+		echo "$pkg $ver"
+		;;
+	esac
 }
 
 # resolve_iopin SPEC MODULES_DIR: a kernel the project builds itself from
@@ -305,6 +447,7 @@ resolve_iopin() {
 			die "$EXIT_SETUP" "vm/build-kernel.sh ${args[*]} failed"
 	fi
 	K_DESC="$spec: ${img%/bzImage}"
+	[[ -r ${img%/*}/debian-version ]] && K_DEBVER=$(<"${img%/*}/debian-version")
 	# A built kernel is immutable (its directory is keyed by source, config
 	# and patch): the extracted vmlinux is cached beside it.
 	with_cache_lock prepare_boot_image "$img" "${img%/*}/vmlinux" || exit
@@ -312,16 +455,18 @@ resolve_iopin() {
 }
 
 resolve_kernel() {
-	local spec=$1 moddir=$2 dir pkg ver key
+	local spec=$1 moddir=$2 dir pkg ver key pv
 
 	case $spec in
-	debian-*)
+	debian-*|debian:*)
 		[[ -z $moddir ]] || warn "--modules is ignored for $spec"
+		pv=$(with_cache_lock debian_resolve "$spec") || exit
+		read -r pkg ver <<<"$pv"
 		# Serialise downloads and extraction of the shared cache.
-		read -r dir pkg ver < <(with_cache_lock fetch_debian "${spec#debian-}") ||
-			exit "$EXIT_SETUP"
+		dir=$(with_cache_lock fetch_deb "$pkg" "$ver") || exit
 		[[ -n $dir ]] || exit "$EXIT_SETUP"
 		use_deb_tree "$dir" "$spec: $pkg $ver"
+		K_DEBVER=$ver
 		;;
 	iopin-*)
 		resolve_iopin "$spec" "$moddir"
@@ -339,7 +484,7 @@ resolve_kernel() {
 		use_deb_tree "$dir" "${spec##*/}"
 		;;
 	*)
-		[[ -f $spec ]] || die "$EXIT_USAGE" "--kernel $spec: no such file (expected debian-6.1, debian-6.12, iopin-6.12-gup_test, iopin-6.12-<mutant>, a .deb or a bzImage)"
+		[[ -f $spec ]] || die "$EXIT_USAGE" "--kernel $spec: no such file (expected debian-6.1, debian-6.12, debian:VERSION, iopin-6.12-gup_test, iopin-6.12-<mutant>, a .deb or a bzImage)"
 		K_DESC=$spec
 		# Kernels under test change on every bisect step: the extracted
 		# vmlinux lives in the per-run directory, not in the cache.
