@@ -10,6 +10,16 @@
 
 #include <sys/mman.h>
 
+/*
+ * Two fixes of generic_access_phys() whose mainline commit ids are not
+ * known yet (the guard form "unknown-commit v<version> <subject>",
+ * tools/check-guards.sh): both reached Debian as stable backports, in
+ * 6.12.118-1~deb12u1 and (upstream 7.3.4) 7.3.4-1; 7.2.13 has neither, so
+ * they landed in mainline after v7.3.
+ */
+#define BOUNDARY_GUARD "unknown-commit v7.4 mm/memory: constrain generic_access_phys() to page boundary"
+#define RAM_GUARD "unknown-commit v7.4 mm: disallow ioremap'ing ordinary RAM in generic_access_phys()"
+
 /* The call failed with errno want (self-test switch: inverted). */
 #define EXPECT_ERRNO(ret, err, want, what) do {				\
 	char _why[160];							\

@@ -4,10 +4,14 @@
 # tools/check-guards.sh [run_tests.sh]: every test's guard tag is well formed
 # and consistent, so that a typo in a hash cannot ship. A guard is one or
 # more parts separated by "; ", each either
-#   <12 hex digits> v<major>.<minor>[-rcN] <subject>
+#   <12 hex digits> v<major>.<minor>[.<n>][-rcN] <subject>
+#   unknown-commit v<major>.<minor>[-rcN] <subject>
 #   CVE-<year>-<number> [for <what>] [(<12 hex> v<ver>[, <12 hex> v<ver>]...)]
-# and a commit named in several tags always carries the same version (and
-# the same subject where one is given). Prints each offence; exit 1 if any.
+# "unknown-commit" names a fix whose mainline commit id is not known yet
+# by its subject and the first mainline release that has it (replace it by
+# the id once found). A commit named in several tags always carries the
+# same version (and the same subject where one is given); an unknown-commit
+# subject always the same version. Prints each offence; exit 1 if any.
 set -u
 runner=${1:-$(cd "$(dirname "$0")/.." && pwd)/run_tests.sh}
 
@@ -16,7 +20,7 @@ function bad(msg) { printf "check-guards: %s: %s\n", test, msg; errors++ }
 # (mawk has no {n} intervals: the 12-digit pattern is built in BEGIN.)
 BEGIN { for (i = 0; i < 12; i++) HEX12 = HEX12 "[0-9a-f]" }
 function commit(ref, subject,    h, v) {
-	if (ref !~ ("^" HEX12 " v[0-9]+\\.[0-9]+(-rc[0-9]+)?$")) {
+	if (ref !~ ("^" HEX12 " v[0-9]+\\.[0-9]+(\\.[0-9]+)?(-rc[0-9]+)?$")) {
 		bad("commit reference \"" ref "\" is not <12 hex> v<version>")
 		return
 	}
@@ -39,7 +43,17 @@ function commit(ref, subject,    h, v) {
 	n = split(guard, part, /; /)
 	for (i = 1; i <= n; i++) {
 		p = part[i]
-		if (p ~ /^[0-9a-f]+ v[0-9]/) {
+		if (p ~ /^unknown-commit /) {
+			if (p !~ /^unknown-commit v[0-9]+\.[0-9]+(-rc[0-9]+)? [^ ]/) {
+				bad("\"" p "\" is not unknown-commit v<version> <subject>")
+				continue
+			}
+			split(p, w, " ")
+			subject = p; sub(/^[^ ]+ [^ ]+ /, "", subject)
+			if ((subject in uver) && uver[subject] != w[2])
+				bad("fix \"" subject "\" is " w[2] " here but " uver[subject] " in " uwhere[subject])
+			if (!(subject in uver)) { uver[subject] = w[2]; uwhere[subject] = test; nunknown++ }
+		} else if (p ~ /^[0-9a-f]+ v[0-9]/) {
 			# <hash> <version> <subject>
 			split(p, w, " ")
 			subject = p; sub(/^[^ ]+ [^ ]+ ?/, "", subject)
@@ -65,6 +79,6 @@ function commit(ref, subject,    h, v) {
 END {
 	for (h in ver) ncommits++
 	for (g in seen) nguards++
-	printf "check-guards: %d tests, %d distinct guards, %d commits, %d problem(s)\n", tests, nguards, ncommits, errors
+	printf "check-guards: %d tests, %d distinct guards, %d commits, %d fix(es) without a known commit id, %d problem(s)\n", tests, nguards, ncommits, nunknown, errors
 	exit errors > 0 || tests == 0
 }'
