@@ -13,8 +13,10 @@
 #  5. self-test switch (--selftest-fault verify): every test that passed
 #     in 3. must now report "not ok" (every check can fail); in the VM too;
 #  6. make install: the installed suite runs without the source tree;
-#  7. the suite in QEMU on Debian's 6.12 and 6.1 kernels, each against its
-#     expectations file (skipped with --native-only).
+#  7. the suite in QEMU on Debian's 6.12 and 6.1 kernels, the builds
+#     vm/kernels.lock pins (never "the newest today": that is make
+#     check-newest), each against its expectations file (skipped with
+#     --native-only).
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,6 +27,9 @@ trap 'rm -rf "$out"' EXIT
 native_only=0
 [ "${1:-}" = --native-only ] && native_only=1
 failures=0
+# The kernel builds the VM steps boot: pinned, so that a package Debian
+# publishes tomorrow cannot change today's verdicts.
+pinned() { vm/kernels.sh pinned "$1" || echo "unpinned-$1"; }
 
 step() { printf '\n== %s\n' "$*"; }
 bad() { echo "check: FAIL: $*"; failures=$((failures + 1)); }
@@ -85,6 +90,42 @@ KSRC=/nonexistent ./run_tests.sh -t cow/collapse
 KSRC=/nonexistent tools/deps.sh
 KSRC=/nonexistent make -s --no-print-directory
 EOF2
+
+step "expectations bounded by the kernel's Debian package version"
+# lib/debver.sh orders versions as dpkg does: every pair of the kernel
+# versions the lock file names plus hand-picked hard ones, both ways.
+vers="$(awk '!/^#/ && NF >= 4 { print $3 }' vm/kernels.lock) 6.12.117-1~deb12u1 6.12.117-1
+6.12.118-1 6.12.118-1~deb12u2 7.3.4-1~bpo13+1 7.3.4-1 5.10.262-1 1:0.1 1.0~rc1 1.0 1.0+b1 1.0a 1.0-1~ 1.0-1"
+n=0 miss=0
+for a in $vers; do
+	for b in $vers; do
+		r=$(bash -c '. lib/debver.sh; debver_cmp "$1" "$2"' _ "$a" "$b")
+		if dpkg --compare-versions "$a" lt "$b"; then w=-1
+		elif dpkg --compare-versions "$a" eq "$b"; then w=0; else w=1; fi
+		n=$((n + 1))
+		[ "$r" = "$w" ] || { miss=$((miss + 1)); echo "debver_cmp $a $b: $r, dpkg says $w"; }
+	done
+done
+[ $miss = 0 ] && ok "lib/debver.sh: $n comparisons as dpkg --compare-versions" ||
+	bad "lib/debver.sh: $miss of $n comparisons differ from dpkg"
+# One entry, bounded: it applies to a build before the bound (cow/collapse
+# passes here: XPASS, exit 1), not to the bound itself nor to a kernel
+# whose package version is unknown (exit 0).
+printf 'cow/collapse:*\tdebian<6.12.118-1~deb12u1\tunknown-commit\tv7.4 a fix\n' > "$out/exp-bounded"
+for c in "6.12.117-1~deb12u1 1" "6.12.118-1~deb12u1 0" "6.12.119-1~deb12u1 0" "- 0"; do
+	read -r v want <<< "$c"
+	[ "$v" = - ] && v=""
+	IOPIN_KERNEL_DEBVER=$v ./run_tests.sh --no-build -t cow/collapse --expect "$out/exp-bounded" > "$out/bounded.out" 2>&1
+	rc=$?
+	if [ $rc != "$want" ]; then
+		grep -E 'XPASS|XFAIL|^# Totals' "$out/bounded.out" | head -5
+		bad "bounded expectation on package ${v:-unknown}: exit $rc, not $want"
+	elif [ "$want" = 1 ] && ! grep -q '# XPASS.*fixed in Debian 6.12.118-1~deb12u1' "$out/bounded.out"; then
+		bad "bounded expectation on package $v: the XPASS does not name the first fixed version"
+	else
+		ok "bounded expectation on package ${v:-unknown}: exit $rc"
+	fi
+done
 
 step "hostile user: planted links, FIFOs and directories do not redirect root's writes"
 tools/check-hostile.sh > "$out/hostile.txt" 2>&1
@@ -309,11 +350,11 @@ fi
 if [ $native_only = 0 ] && [ -x vm/run-vm.sh ]; then
 	step "SIGKILL of the runner with --vm: QEMU and the run directory go with it"
 	sigkill_leaves_nothing "--vm" "$(readlink -f "$(command -v qemu-system-x86_64)")" 600 \
-		--vm debian-6.12 -t cow/nonanon
+		--vm "$(pinned debian-6.12)" -t cow/nonanon
 	for k in debian-6.12 debian-6.1; do
-		step "suite in QEMU on $k"
+		step "suite in QEMU on $k ($(pinned $k))"
 		start=$(date +%s)
-		./run_tests.sh --vm "$k" > "$out/$k.ktap" 2>&1
+		./run_tests.sh --vm "$(pinned "$k")" > "$out/$k.ktap" 2>&1
 		rc=$?
 		echo "$k: exit $rc in $(( $(date +%s) - start )) s; $(grep '^# Totals' "$out/$k.ktap")"
 		if [ $rc != 0 ] || grep -qE '^ *not ok' "$out/$k.ktap"; then
@@ -326,11 +367,11 @@ if [ $native_only = 0 ] && [ -x vm/run-vm.sh ]; then
 	done
 	# The tests that only run in the VM (VFIO + edu) must be able to fail too.
 	step "self-test switch in QEMU on debian-6.12"
-	./run_tests.sh --vm debian-6.12 --no-expect --selftest-fault verify > "$out/fault-vm.ktap" 2>&1
+	./run_tests.sh --vm "$(pinned debian-6.12)" --no-expect --selftest-fault verify > "$out/fault-vm.ktap" 2>&1
 	expect_all_flipped "$out/debian-6.12.ktap" "$out/fault-vm.ktap" "debian-6.12"
 	if [ -x vm/selftest.sh ]; then
 		step "VM runner self-test, with the boots (a stand-in suite: passing, hanging, stalled)"
-		vm/selftest.sh --boot && ok "vm/selftest.sh --boot" || bad "vm/selftest.sh --boot"
+		vm/selftest.sh --boot "$(pinned debian-6.12)" && ok "vm/selftest.sh --boot" || bad "vm/selftest.sh --boot"
 	fi
 fi
 
@@ -340,7 +381,7 @@ fi
 if [ $native_only = 0 ] && [ -x vm/run-vm.sh ]; then
 	for k in debian-6.12 debian-6.1; do
 		step "gup_longterm/movable in QEMU on $k with movablecore=256M"
-		IOPIN_VM_APPEND="movablecore=256M" ./run_tests.sh --vm "$k" \
+		IOPIN_VM_APPEND="movablecore=256M" ./run_tests.sh --vm "$(pinned "$k")" \
 			-t gup_longterm/movable > "$out/movable-$k.ktap" 2>&1
 		rc=$?
 		echo "movable on $k: exit $rc; $(grep '^# Totals' "$out/movable-$k.ktap")"
@@ -361,7 +402,7 @@ if [ $native_only = 0 ] && [ -x vm/run-vm.sh ]; then
 		step "ptrace_access in QEMU on debian-6.12, proc_mem.force_override=$mode"
 		start=$(date +%s)
 		IOPIN_VM_APPEND="proc_mem.force_override=$mode" \
-			./run_tests.sh --vm debian-6.12 -c ptrace_access > "$out/force-$mode.ktap" 2>&1
+			./run_tests.sh --vm "$(pinned debian-6.12)" -c ptrace_access > "$out/force-$mode.ktap" 2>&1
 		rc=$?
 		echo "force_override=$mode: exit $rc in $(( $(date +%s) - start )) s; $(grep '^# Totals' "$out/force-$mode.ktap")"
 		if [ $rc != 0 ] || grep -qE '^ *not ok' "$out/force-$mode.ktap" ||
