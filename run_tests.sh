@@ -45,8 +45,9 @@ Usage: $0 [options]
       --no-build          do not run make first (source tree only)
       --json FILE         also write one JSON record per test to FILE (see README, "Reports")
       --junit FILE        also write JUnit XML to FILE
-      --vm KERNEL         run inside QEMU booting KERNEL: debian-6.1, debian-6.12
-                          (the newest package of that line), debian:VERSION (that
+      --vm KERNEL         run inside QEMU booting KERNEL: debian-5.10, debian-6.1,
+                          debian-6.12, debian-7.2, debian-7.3 (the newest package of
+                          that line; -cloud or -rt appended: that flavour), debian:VERSION (that
                           exact package, e.g. debian:6.12.117-1~deb12u1),
                           iopin-6.12-gup_test or iopin-6.12-MUTANT (built from
                           linux-source-6.12, see mutants/), a .deb or a bzImage
@@ -343,6 +344,7 @@ if [ -n "$vm" ]; then
 		[[ ${vm#debian:} =~ ^([0-9]+\.[0-9]+)[.-] ]] && vm_expect=debian-${BASH_REMATCH[1]} &&
 			debver_valid "${vm#debian:}" ||
 			die_usage "--vm $vm: not a Debian kernel package version (like debian:6.12.117-1~deb12u1)" ;;
+	debian-*-cloud|debian-*-rt) vm_expect=${vm%-*} ;;	# a flavour: its line's
 	*) vm_expect=$vm ;;
 	esac
 	if [ $default_expect = 1 ] && [ -r "$HERE/expectations/$vm_expect" ]; then

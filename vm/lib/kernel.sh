@@ -180,17 +180,20 @@ find_modtree() {
 	echo "${cands[0]}"
 }
 
-# extract_deb DEB DEST: unpack a kernel image .deb once into DEST (atomic:
-# a half-extracted tree is never left behind as DEST).
+# extract_deb DEST DEB...: unpack kernel .debs once into DEST (atomic: a
+# half-extracted tree is never left behind as DEST).
 extract_deb() {
-	local deb=$1 dest=$2 tmp
+	local dest=$1 tmp deb
+	shift
 
 	[[ -e $dest/.complete ]] && return 0
 	need_tool dpkg-deb dpkg
-	msg "extracting ${deb##*/} into the cache"
 	tmp=$dest.tmp$$
 	rm -rf "$tmp" && mkdir -p "$tmp" || return 1
-	dpkg-deb -x "$deb" "$tmp" || { rm -rf "$tmp"; return 1; }
+	for deb in "$@"; do
+		msg "extracting ${deb##*/} into the cache"
+		dpkg-deb -x "$deb" "$tmp" || { rm -rf "$tmp"; return 1; }
+	done
 	touch "$tmp/.complete"
 	rm -rf "$dest"
 	mv "$tmp" "$dest"
@@ -201,8 +204,14 @@ use_deb_tree() {
 	local dir=$1 vmlinuz
 
 	vmlinuz=$(ls -1 "$dir"/boot/vmlinuz-* 2>/dev/null | head -1)
-	[[ -n $vmlinuz ]] || die "$EXIT_SETUP" "$dir: no boot/vmlinuz-* in the package (not a kernel image .deb?)"
-	K_RELEASE=${vmlinuz##*/vmlinuz-}
+	if [[ -n $vmlinuz ]]; then
+		K_RELEASE=${vmlinuz##*/vmlinuz-}
+	else
+		# From 7.x: usr/lib/modules/<release>/vmlinuz (linux-binary-*).
+		vmlinuz=$(ls -1 "$dir"/usr/lib/modules/*/vmlinuz 2>/dev/null | head -1)
+		[[ -n $vmlinuz ]] || die "$EXIT_SETUP" "$dir: no boot/vmlinuz-* nor usr/lib/modules/*/vmlinuz in the package (not a kernel image .deb?)"
+		K_RELEASE=${vmlinuz%/vmlinuz}; K_RELEASE=${K_RELEASE##*/}
+	fi
 	K_MODDIR=$(find_modtree "$dir" "$K_RELEASE") || K_MODDIR=
 	K_DESC=$2
 	# The .deb is immutable: the extracted vmlinux is cached beside it.
@@ -286,17 +295,22 @@ apt_private_update() {
 	[[ -n $(find "$APT_DIR/lists" -maxdepth 1 -name '*_Packages*' | head -1) ]]
 }
 
-# debian_series_re SERIES: the package names of SERIES' amd64 images.
+# debian_series_re SERIES [FLAVOUR]: the package names of the kernel images
+# of SERIES, flavour amd64 (default), cloud or rt: linux-image-<abi>-<f>-unsigned
+# up to 6.x; from 7.x linux-binary-<abi>-<f> (its modules and its config are
+# in linux-modules-<abi>-<f> and linux-base-<abi>-<f>, see fetch_deb).
 debian_series_re() {
-	local series=${1//./\\.}
-	echo "^linux-image-${series}(\.0-[0-9]+|\.[0-9]+\+deb[0-9]+)-amd64-unsigned\$"
+	local series=${1//./\\.} f=${2:-amd64} abi
+	[[ $f == amd64 ]] || f=$f-amd64
+	abi="${series}(\.0-[0-9]+|\.[0-9]+\+deb[0-9]+)-$f"
+	echo "^(linux-image-$abi-unsigned|linux-binary-$abi)\$"
 }
 
-# debian_builds SERIES: "package version" of every amd64 image build of
+# debian_builds SERIES [FLAVOUR]: "package version" of every image build of
 # Debian's kernel SERIES (e.g. 6.1, 6.12) the private lists know, oldest first.
 debian_builds() {
 	local pkgs
-	pkgs=$(apt_private apt-cache search --names-only "$(debian_series_re "$1")" 2>/dev/null |
+	pkgs=$(apt_private apt-cache search --names-only "$(debian_series_re "$1" "${2:-}")" 2>/dev/null |
 		awk '{ print $1 }')
 	[[ -n $pkgs ]] || return 1
 	# madison lists only versions that can really be downloaded.
@@ -306,9 +320,9 @@ debian_builds() {
 		sort -u | sort -k2,2V | grep .
 }
 
-# debian_newest SERIES: "package version" of the newest build of SERIES.
+# debian_newest SERIES [FLAVOUR]: "package version" of the newest build.
 debian_newest() {
-	local memo=$IOPIN_CACHE/kernels/newest-$1 rc
+	local memo=$IOPIN_CACHE/kernels/newest-$1${2:+-$2} rc
 
 	apt_private_update --if-stale || return 1
 	# apt-cache takes a second; its answer only changes with the lists.
@@ -316,7 +330,7 @@ debian_newest() {
 		cat "$memo"
 		return 0
 	fi
-	debian_builds "$1" | tail -1 >"$memo.tmp$$" && [[ -s $memo.tmp$$ ]] &&
+	debian_builds "$1" "${2:-}" | tail -1 >"$memo.tmp$$" && [[ -s $memo.tmp$$ ]] &&
 		mv -f "$memo.tmp$$" "$memo" && cat "$memo"
 	rc=$?
 	rm -f "$memo.tmp$$"
@@ -337,7 +351,7 @@ lock_lookup() {
 debian_exact() {
 	local ver=$1 series e
 
-	if e=$(lock_lookup "\$3 == \"$ver\" && \$2 ~ /^linux-image-/"); then
+	if e=$(lock_lookup "\$3 == \"$ver\" && \$2 ~ /^linux-(image|binary)-/ && \$2 !~ /-(cloud|rt)-/"); then
 		read -r _ pkg _ _ <<<"$e"
 		echo "$pkg $ver"
 		return 0
@@ -350,52 +364,69 @@ debian_exact() {
 	apt_private_update && debian_builds "$series" | awk -v v="$ver" '$2 == v' | tail -1 | grep .
 }
 
+# download_deb PACKAGE VERSION: the .deb in the cache (downloaded once);
+# its SHA256 must be the one the lock file records for it, else the one
+# apt's signed lists give. Prints its path.
+download_deb() {
+	local pkg=$1 ver=$2 deb want got e src=apt
+
+	if e=$(lock_lookup "\$2 == \"$pkg\" && \$3 == \"$ver\""); then
+		want=${e##* } src="the lock file ($KERNEL_LOCK)"
+	else
+		apt_private_update --if-stale || return 1
+		want=$(apt_private apt-cache show "$pkg=$ver" 2>/dev/null | sed -n 's/^SHA256: //p' | head -1)
+	fi
+	[[ $want =~ ^[0-9a-f]{64}$ ]] || die "$EXIT_SETUP" "no SHA256 known for $pkg $ver (not in the lock file nor in apt's lists)"
+	deb=$IOPIN_CACHE/debs/${pkg}_${ver//:/%3a}_amd64.deb
+	mkdir -p "$IOPIN_CACHE/debs"
+	if [[ ! -s $deb ]]; then
+		apt_private_update --if-stale || die "$EXIT_SETUP" "cannot update the private apt lists ($APT_DIR)"
+		msg "downloading $pkg $ver"
+		mkdir -p "$IOPIN_CACHE/debs/.dl$$"
+		(cd "$IOPIN_CACHE/debs/.dl$$" && apt_private apt-get download "$pkg=$ver" >&2 2>/dev/null) ||
+			{ rm -rf "$IOPIN_CACHE/debs/.dl$$"; die "$EXIT_SETUP" "apt-get download $pkg=$ver failed (no longer in Debian's archive?)"; }
+		mv "$IOPIN_CACHE/debs/.dl$$"/*.deb "$deb"
+		rm -rf "$IOPIN_CACHE/debs/.dl$$"
+	fi
+	got=$(sha256sum "$deb" | cut -d' ' -f1)
+	if [[ $got != "$want" ]]; then
+		rm -f "$deb"
+		die "$EXIT_SETUP" "$pkg $ver: SHA256 $got, but $src says $want"
+	fi
+	echo "$deb"
+}
+
 # fetch_deb PACKAGE VERSION: download (once) and extract a package (a
-# kernel image, linux-source-*) into the cache; print the tree. Its SHA256 must be the one the
-# lock file records for it, else the one apt's signed lists give.
+# kernel image, linux-source-*) into the cache; print the tree. A 7.x
+# linux-binary-X comes with linux-modules-X and linux-base-X of the same
+# version, extracted into the same tree.
 fetch_deb() {
-	local pkg=$1 ver=$2 dir deb want got e src=apt
+	local pkg=$1 ver=$2 dir deb p debs=() pkgs=("$1")
 
 	dir=$IOPIN_CACHE/kernels/${pkg}_${ver}
 	if [[ ! -e $dir/.complete ]]; then
-		if e=$(lock_lookup "\$2 == \"$pkg\" && \$3 == \"$ver\""); then
-			want=${e##* } src="the lock file ($KERNEL_LOCK)"
-		else
-			apt_private_update --if-stale || return 1
-			want=$(apt_private apt-cache show "$pkg=$ver" 2>/dev/null | sed -n 's/^SHA256: //p' | head -1)
-		fi
-		[[ $want =~ ^[0-9a-f]{64}$ ]] || die "$EXIT_SETUP" "no SHA256 known for $pkg $ver (not in the lock file nor in apt's lists)"
-		deb=$IOPIN_CACHE/debs/${pkg}_${ver//:/%3a}_amd64.deb
-		if [[ ! -s $deb ]]; then
-			apt_private_update --if-stale || die "$EXIT_SETUP" "cannot update the private apt lists ($APT_DIR)"
-			msg "downloading $pkg $ver"
-			mkdir -p "$IOPIN_CACHE/debs/.dl$$"
-			(cd "$IOPIN_CACHE/debs/.dl$$" && apt_private apt-get download "$pkg=$ver" >&2 2>/dev/null) ||
-				{ rm -rf "$IOPIN_CACHE/debs/.dl$$"; die "$EXIT_SETUP" "apt-get download $pkg=$ver failed (no longer in Debian's archive?)"; }
-			mv "$IOPIN_CACHE/debs/.dl$$"/*.deb "$deb"
-			rm -rf "$IOPIN_CACHE/debs/.dl$$"
-		fi
-		got=$(sha256sum "$deb" | cut -d' ' -f1)
-		if [[ $got != "$want" ]]; then
-			rm -f "$deb"
-			die "$EXIT_SETUP" "$pkg $ver: SHA256 $got, but $src says $want"
-		fi
-		extract_deb "$deb" "$dir" || die "$EXIT_SETUP" "cannot extract $deb"
-		echo "$got" >"$dir/.sha256"
+		[[ $pkg == linux-binary-* ]] &&
+			pkgs+=("linux-modules-${pkg#linux-binary-}" "linux-base-${pkg#linux-binary-}")
+		for p in "${pkgs[@]}"; do
+			deb=$(download_deb "$p" "$ver") || exit "$EXIT_SETUP"
+			debs+=("$deb")
+		done
+		extract_deb "$dir" "${debs[@]}" || die "$EXIT_SETUP" "cannot extract ${debs[*]}"
+		sha256sum "${debs[@]}" | sed 's|  .*/| |' >"$dir/.sha256"
 		# Only the extracted tree is used from now on.
-		rm -f "$deb"
+		rm -f "${debs[@]}"
 	fi
 	# Trees of Debian's packages that no run used for 2 weeks go.
 	touch "$dir"
-	find "$IOPIN_CACHE/kernels" -maxdepth 1 -name 'linux-image-*' -mtime +14 \
-		-exec rm -rf {} + 2>/dev/null
+	find "$IOPIN_CACHE/kernels" -maxdepth 1 \( -name 'linux-image-*' -o -name 'linux-binary-*' \) \
+		-mtime +14 -exec rm -rf {} + 2>/dev/null
 	echo "$dir"
 }
 
-# debian_resolve SPEC: "package version" for debian-SERIES (the newest
-# build of that line) or debian:VERSION (that exact package).
+# debian_resolve SPEC: "package version" for debian-SERIES[-FLAVOUR] (the
+# newest build of that line) or debian:VERSION (that exact package).
 debian_resolve() {
-	local spec=$1 series dir pkg ver
+	local spec=$1 series flavour dir pkg ver
 
 	mkdir -p "$IOPIN_CACHE/kernels"
 	case $spec in
@@ -404,15 +435,16 @@ debian_resolve() {
 			die "$EXIT_USAGE" "--kernel $spec: no amd64 kernel image of Debian package version ${spec#debian:} in Debian's archive"
 		;;
 	*)
-		series=${spec#debian-}
-		[[ $series =~ ^[0-9]+\.[0-9]+$ ]] ||
-			die "$EXIT_USAGE" "--kernel $spec: a Debian kernel line is debian-<major>.<minor> (debian-6.1, debian-6.12)"
-		debian_newest "$series" && return 0
+		[[ ${spec#debian-} =~ ^([0-9]+\.[0-9]+)(-(cloud|rt))?$ ]] ||
+			die "$EXIT_USAGE" "--kernel $spec: a Debian kernel line is debian-<major>.<minor>[-cloud|-rt] (debian-6.1, debian-6.12-rt)"
+		series=${BASH_REMATCH[1]} flavour=${BASH_REMATCH[3]}
+		debian_newest "$series" "$flavour" && return 0
 		# No lists (offline?): the newest build of the line already cached.
-		dir=$(ls -1d "$IOPIN_CACHE"/kernels/linux-image-"$series"[.-]*-amd64-unsigned_* 2>/dev/null |
-			sort -V | tail -1)
+		dir=$(cd "$IOPIN_CACHE/kernels" && ls -1d linux-{image,binary}-"$series"[.-]* 2>/dev/null |
+			grep -E "$(debian_series_re "$series" "$flavour" | sed 's/\$$//')_" | sort -V | tail -1)
+		[[ -z $dir ]] || dir=$IOPIN_CACHE/kernels/$dir
 		[[ -n $dir && -e $dir/.complete ]] ||
-			die "$EXIT_SETUP" "no linux-image-$series*-amd64-unsigned known to Debian's archive (offline?) and none cached"
+			die "$EXIT_SETUP" "no $spec kernel known to Debian's archive (offline?) and none cached"
 		pkg=${dir##*/}; ver=${pkg#*_}; pkg=${pkg%%_*}
 		warn "Debian's archive did not answer; using cached $pkg $ver"
 		echo "$pkg $ver"
@@ -475,7 +507,7 @@ resolve_kernel() {
 		[[ -f $spec ]] || die "$EXIT_USAGE" "--kernel $spec: no such file"
 		key=$(basename "$spec" .deb)-$(file_stamp "$spec")
 		dir=$IOPIN_CACHE/kernels/deb-$key
-		with_cache_lock extract_deb "$(realpath "$spec")" "$dir" ||
+		with_cache_lock extract_deb "$dir" "$(realpath "$spec")" ||
 			die "$EXIT_SKIP_BISECT" "$spec: cannot extract the package"
 		# Trees of packages given by path: drop those unused for 2 weeks.
 		touch "$dir"
