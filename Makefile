@@ -8,6 +8,7 @@
 #   make install INSTALL_PATH=DIR     lay out binaries + runner to run without the source tree
 #   make check                        everything CI runs (kernels pinned in vm/kernels.lock)
 #   make check-newest                 the newest Debian build of each pinned line: drift
+#   make matrix                       the suite on every Debian kernel line: guard x kernel
 #   make check-native                 the native part of check only
 
 CC ?= gcc
@@ -95,6 +96,11 @@ check-native: all
 check-newest: all
 	tools/check-newest.sh
 
+# Not part of check: the suite on every Debian kernel line, one table
+# (tools/matrix.sh; MATRIX_ARGS, e.g. --flavours or --json FILE).
+matrix: all
+	tools/matrix.sh $(MATRIX_ARGS)
+
 # Not part of check: builds and boots one kernel per mutants/*.patch (hours).
 check-mutants: all
 	tools/check-mutants.sh
@@ -107,4 +113,4 @@ clean:
 	rm -rf install
 	rm -f lib/*.san.o lib/libiopin-san.a .build-flavour
 
-.PHONY: all deps install gen_tar check check-native check-newest check-mutants check-sanitize clean
+.PHONY: all deps install gen_tar check check-native check-newest matrix check-mutants check-sanitize clean
