@@ -17,6 +17,8 @@
 # A line whose newest build is the pinned one is not booted.
 #
 #   tools/check-newest.sh [NAME...]     names from vm/kernels.lock (default: all)
+#   tools/check-newest.sh --report JSON NAME NEWEST PINNED
+#                                       only the report of a run already made
 #
 # Not part of make check: what Debian publishes must not turn CI red.
 # Exit 0 no verdict changed, 1 something changed (listed), 2 bad usage,
@@ -28,38 +30,16 @@ cd "$top" || exit 255
 out=$(mktemp -d "${TMPDIR:-/tmp}/iopin-newest.XXXXXX") || exit 255
 trap 'rm -rf "$out"' EXIT
 names=("$@")
+[ "${1:-}" = --report ] && names=()
 [ ${#names[@]} -gt 0 ] || mapfile -t names < <(vm/kernels.sh names)
 for n in "${names[@]}"; do
 	vm/kernels.sh pinned "$n" >/dev/null || exit 2
 done
 
-changed=0
-for n in "${names[@]}"; do
-	pinned=$(vm/kernels.sh pinned "$n")
-	pinned=${pinned#debian:}
-	series=${n#debian-}
-	if ! newest=$(vm/kernels.sh newest "$series"); then
-		echo "check-newest: $n: Debian's archive did not answer" >&2
-		exit 255
-	fi
-	read -r pkg ver <<< "$newest"
-	if [ "$ver" = "$pinned" ]; then
-		echo "check-newest: $n: the newest build is the pinned $pinned: no drift"
-		continue
-	fi
-	echo "check-newest: $n: pinned $pinned, newest $ver ($pkg): booting it"
-	start=$(date +%s)
-	IOPIN_VM_EXPECT_AS=$pinned ./run_tests.sh --vm "debian:$ver" --json "$out/$n.json" \
-		> "$out/$n.ktap" 2> "$out/$n.err"
-	rc=$?
-	echo "check-newest: $n: $ver: exit $rc in $(( $(date +%s) - start )) s; $(grep '^# Totals' "$out/$n.ktap")"
-	if [ ! -s "$out/$n.json" ]; then
-		tail -n 20 "$out/$n.err" "$out/$n.ktap"
-		echo "check-newest: $n: $ver: no report (the run did not complete)"
-		changed=1
-		continue
-	fi
-	python3 - "$out/$n.json" "$n" "$ver" "$pinned" <<'EOF' || changed=1
+# report JSON NAME NEWEST PINNED: what the run in JSON (of build NEWEST)
+# changes against the expectations for PINNED; fails if anything changed.
+report() {
+	python3 - "$@" <<'EOF'
 import json, re, subprocess, sys
 path, name, ver, pinned = sys.argv[1:]
 rep = json.load(open(path))
@@ -92,6 +72,42 @@ for e in rep.get("errors", []):
     print(f"check-newest: {name}: {ver}: {e['binary']} did not complete: {e['reason'][:160]}")
 sys.exit(1 if unknown or fail or rep.get("errors") else 0)
 EOF
+}
+
+if [ "${1:-}" = --report ]; then
+	[ $# = 5 ] && [ -r "$2" ] || { echo "check-newest: --report JSON NAME NEWEST PINNED" >&2; exit 2; }
+	shift
+	report "$@"
+	exit
+fi
+
+changed=0
+for n in "${names[@]}"; do
+	pinned=$(vm/kernels.sh pinned "$n")
+	pinned=${pinned#debian:}
+	series=${n#debian-}
+	if ! newest=$(vm/kernels.sh newest "$series"); then
+		echo "check-newest: $n: Debian's archive did not answer" >&2
+		exit 255
+	fi
+	read -r pkg ver <<< "$newest"
+	if [ "$ver" = "$pinned" ]; then
+		echo "check-newest: $n: the newest build is the pinned $pinned: no drift"
+		continue
+	fi
+	echo "check-newest: $n: pinned $pinned, newest $ver ($pkg): booting it"
+	start=$(date +%s)
+	IOPIN_VM_EXPECT_AS=$pinned ./run_tests.sh --vm "debian:$ver" --json "$out/$n.json" \
+		> "$out/$n.ktap" 2> "$out/$n.err"
+	rc=$?
+	echo "check-newest: $n: $ver: exit $rc in $(( $(date +%s) - start )) s; $(grep '^# Totals' "$out/$n.ktap")"
+	if [ ! -s "$out/$n.json" ]; then
+		tail -n 20 "$out/$n.err" "$out/$n.ktap"
+		echo "check-newest: $n: $ver: no report (the run did not complete)"
+		changed=1
+		continue
+	fi
+	report "$out/$n.json" "$n" "$ver" "$pinned" || changed=1
 done
 if [ $changed = 0 ]; then
 	echo "check-newest: no verdict changed"

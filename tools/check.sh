@@ -127,6 +127,25 @@ for c in "6.12.117-1~deb12u1 1" "6.12.118-1~deb12u1 0" "6.12.119-1~deb12u1 0" "-
 	fi
 done
 
+# make check-newest's report on a run of a newer build (here cow/collapse,
+# natively, judged as for 6.12.117): a test it fixes that no bound knows is
+# a change (exit 1), one a bound already names is listed, not a change.
+printf 'cow/collapse:*\tunknown-commit\tv7.4 a fix\n' > "$out/exp-unbounded"
+for c in "exp-unbounded 1 the fix is in this package:" "exp-bounded 0 already bound"; do
+	read -r e want text <<< "$c"
+	IOPIN_KERNEL_DEBVER=6.12.117-1~deb12u1 ./run_tests.sh --no-build -t cow/collapse \
+		--expect "$out/$e" --json "$out/newer.json" > /dev/null 2>&1
+	tools/check-newest.sh --report "$out/newer.json" debian-6.12 6.12.118-1~deb12u1 \
+		6.12.117-1~deb12u1 > "$out/newer.txt" 2>&1
+	rc=$?
+	if [ $rc = "$want" ] && grep -q "$text" "$out/newer.txt"; then
+		ok "check-newest --report, $e: exit $rc, \"$text\""
+	else
+		cat "$out/newer.txt"
+		bad "check-newest --report, $e: exit $rc (want $want and \"$text\")"
+	fi
+done
+
 step "hostile user: planted links, FIFOs and directories do not redirect root's writes"
 tools/check-hostile.sh > "$out/hostile.txt" 2>&1
 rc=$?
