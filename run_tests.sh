@@ -54,7 +54,8 @@ Usage: $0 [options]
                           (see README, "Running in a VM"; vm/kernels.lock pins
                           the packages make check boots)
       --modules DIR       with --vm and a bzImage: modules_install tree for it
-      --print-state       print the global state (THP, hugetlb pools, PCI bindings)
+      --print-state       print the global state (THP, hugetlb pools, PCI and nvdimm
+                          bindings, swap areas)
                           each binary must leave as it found it, run nothing
   -h, --help              this help
 
@@ -171,6 +172,15 @@ state_files() {
 		[ -e "$f/driver_override" ] &&
 			echo "$f: driver=$(basename "$(readlink "$f/driver")" 2>/dev/null) override=$(cat "$f/driver_override" 2>/dev/null)"
 	done
+	# Driver binding of every nvdimm bus device (devmem_revoke/pmem
+	# disables and enables the pmem namespace: kstate_binding()).
+	for f in /sys/bus/nd/devices/*; do
+		[ -e "$f/uevent" ] &&
+			echo "$f: driver=$(basename "$(readlink "$f/driver")" 2>/dev/null)"
+	done
+	# Swap areas in use (lib/mem swaps to a journaled file where the
+	# machine has none).
+	[ -r /proc/swaps ] && awk 'NR > 1 { print "swap: " $1 }' /proc/swaps
 }
 
 expects=()
