@@ -386,11 +386,13 @@ if [ $native_only = 0 ] && [ -x vm/run-vm.sh ]; then
 	step "SIGKILL of the runner with --vm: QEMU and the run directory go with it"
 	sigkill_leaves_nothing "--vm" "$(readlink -f "$(command -v qemu-system-x86_64)")" 600 \
 		--vm "$(pinned debian-6.12)" -t cow/nonanon
+	mkdir -p "$out/matrix"
 	for k in $VM_LINES; do
 		step "suite in QEMU on $k ($(pinned $k))"
 		start=$(date +%s)
-		./run_tests.sh --vm "$(pinned "$k")" > "$out/$k.ktap" 2>&1
+		./run_tests.sh --vm "$(pinned "$k")" --json "$out/matrix/$k.json" > "$out/$k.ktap" 2>&1
 		rc=$?
+		echo "$(( $(date +%s) - start )) $rc" > "$out/matrix/$k.time"
 		echo "$k: exit $rc in $(( $(date +%s) - start )) s; $(grep '^# Totals' "$out/$k.ktap")"
 		if [ $rc != 0 ] || grep -qE '^ *not ok' "$out/$k.ktap"; then
 			grep -E '^ *not ok|^# iopin-vm|^# .*: ' "$out/$k.ktap" | head -30
@@ -464,6 +466,17 @@ if [ $native_only = 0 ] && [ -x vm/run-vm.sh ]; then
 		bad "cow/foll_force, ptrace_access/shmem_race with proc_mem.force_override=always on debian-7.3 (exit $rc)"
 	else
 		ok "cow/foll_force, ptrace_access/shmem_race with proc_mem.force_override=always on debian-7.3"
+	fi
+fi
+
+# The guard x kernel matrix of those runs (tools/matrix.sh): what a distro
+# team reads first; its exit says whether a cell is FAIL or XPASS.
+if [ -d "$out/matrix" ]; then
+	step "kernel matrix of the pinned builds (tools/matrix.sh)"
+	if tools/matrix.sh --from "$out/matrix" --kernels "$VM_LINES"; then
+		ok "kernel matrix: no FAIL or XPASS cell"
+	else
+		bad "kernel matrix: a FAIL or XPASS cell, or a kernel without a report"
 	fi
 fi
 
