@@ -167,12 +167,11 @@ extern const struct iopin_test_info *__stop_iopin_tests[] __attribute__((weak));
 
 /* ---- the wrapper around every harness test ------------------------------ */
 
-#define IOPIN_MAX_TESTS	1024
-
-static struct {
+/* Every registered test is wrapped: the table grows with them (no limit). */
+static struct iopin_wrapped {
 	struct __test_metadata *t;
 	void (*fn)(struct __test_metadata *, struct __fixture_variant_metadata *);
-} iopin_wrapped[IOPIN_MAX_TESTS];
+} *iopin_wrapped;
 static int iopin_nr_wrapped;
 
 static const struct iopin_test_info *iopin_info_of(struct __test_metadata *t)
@@ -306,8 +305,15 @@ static int iopin_main(int argc, char **argv)
 	}
 	for (f = __fixture_list; f; f = f->next)
 		for (t = f->tests; t; t = t->next) {
-			if (iopin_nr_wrapped == IOPIN_MAX_TESTS)
-				break;
+			struct iopin_wrapped *w = realloc(iopin_wrapped,
+					(iopin_nr_wrapped + 1) * sizeof(*w));
+
+			if (!w) {
+				fprintf(stderr, "iopin: out of memory wrapping %s.%s\n",
+					f->name, t->name);
+				return KSFT_FAIL;
+			}
+			iopin_wrapped = w;
 			iopin_wrapped[iopin_nr_wrapped].t = t;
 			iopin_wrapped[iopin_nr_wrapped++].fn = t->fn;
 			t->fn = iopin_run;
