@@ -10,8 +10,9 @@
  * mapping moved or shrunk with mremap(), the rest after a partial munmap().
  *
  * Axis: mapping route (/dev/mem, sysfs resourceN, resourceN_wc, procfs).
- * Device: a BAR a driver claims on bind (VM: virtio-rng's modern BAR, which
- * virtio-pci requests); each test starts with it unbound (journaled).
+ * Device: a BAR a driver claims on bind (VM: the modern BAR of a virtio-blk
+ * of its own, which virtio-pci requests); each test starts with it unbound
+ * (journaled).
  */
 #include "iopin.h"
 
@@ -27,7 +28,7 @@ FIXTURE(revoke) {
 	struct iomem_map m;
 	size_t len;		/* mapped from the start of the page holding reg */
 	size_t reg_off;		/* offset of the probed register in the mapping */
-	bool virtio;		/* reg is virtio's device_feature_select (R/W) */
+	bool scratch;		/* reg reads back what is written (iomem_claim_regs) */
 };
 
 FIXTURE_VARIANT(revoke) {
@@ -44,7 +45,7 @@ static volatile uint32_t *reg_at(FIXTURE_DATA(revoke) *self, volatile void *base
 /* The mapping reaches the device: a register round trip, or at least a read. */
 #define EXPECT_REACHABLE(self, base, what) do {				\
 	volatile uint32_t *_r = reg_at(self, base);			\
-	if ((self)->virtio) {						\
+	if ((self)->scratch) {						\
 		EXPECT_WRITE_OK(_r, 1, what);				\
 		EXPECT_READ_OK(_r, 1, false, what);			\
 		EXPECT_WRITE_OK(_r, 0, what);				\
@@ -55,15 +56,16 @@ static volatile uint32_t *reg_at(FIXTURE_DATA(revoke) *self, volatile void *base
 
 FIXTURE_SETUP(revoke)
 {
+	struct iomem_claim_regs regs;
 	uint64_t off = 0, map_off;
-	int cfg_bar;
+	char why[320];
 
 	IOMEM_PICK(IOMEM_ROLE_CLAIMABLE, &self->d, &self->bar);
 	IOMEM_ROUTE_NEEDED(&variant->route, &self->d, self->bar);
-	self->virtio = !iomem_virtio_common_cfg(&self->d, &cfg_bar, &off) &&
-		       cfg_bar == self->bar;
-	if (!self->virtio)
-		off = 0;
+	/* Without a description: a read of the BAR's first word. */
+	self->scratch = !iomem_claim_regs(&self->d, self->bar, &regs, why, sizeof(why));
+	if (self->scratch)
+		off = regs.scratch;
 	map_off = off & ~(uint64_t)(page_size() - 1);
 	self->reg_off = off - map_off;
 	self->len = self->d.bar[self->bar].size - map_off;

@@ -243,6 +243,27 @@ int iomem_virtio_common_cfg(const struct iomem_dev *d, int *bar, uint64_t *off)
 	return -1;
 }
 
+int iomem_claim_regs(const struct iomem_dev *d, int bar, struct iomem_claim_regs *r,
+		     char *why, size_t len)
+{
+	uint64_t off;
+	int cfg_bar;
+
+	if (!iomem_virtio_common_cfg(d, &cfg_bar, &off) && cfg_bar == bar) {
+		*r = (struct iomem_claim_regs){
+			.what = "virtio common config",
+			.constant = off + VIRTIO_COMMON_NUM_QUEUES,
+			.state = off + VIRTIO_COMMON_STATUS,
+			.scratch = off + VIRTIO_COMMON_FEATURE_SELECT,
+		};
+		return 0;
+	}
+	snprintf(why, len, "%s (%04x:%04x) BAR%d: no register description for this "
+		 "device (lib/iomem describes virtio-pci's common config)",
+		 d->bdf, d->vendor, d->device, bar);
+	return -1;
+}
+
 /* ---- /proc/iomem ---------------------------------------------------------- */
 
 struct iomem_line {
@@ -321,6 +342,44 @@ bool iomem_claimed(const char *parent, uint64_t addr, char *owner, size_t len)
 #define IVSHMEM_DEVICE	0x1110
 #define IVSHMEM_BAR	2
 
+static bool env_names(const char *name, const char *bdf)
+{
+	const char *v = getenv(name);
+
+	return v && !strcmp(v, bdf);
+}
+
+/*
+ * The VM's claimable device: the one vm/run-vm.sh names (IOPIN_CLAIM_BDF,
+ * a virtio-blk that nothing uses), else virtio-rng (older runners). Never
+ * the swap or scratch disk, whatever the environment says.
+ */
+static bool pick_vm_claimable(struct iomem_dev *d, char *why, size_t len)
+{
+	const char *bdf = getenv("IOPIN_CLAIM_BDF");
+
+	if (!bdf || !*bdf) {
+		if (find_by_id(d, 0x1af4, 0x1005, 0x1044)) {
+			snprintf(why, len, "no IOPIN_CLAIM_BDF and no virtio-rng device "
+				 "(1af4:1005/1044) in the VM");
+			return false;
+		}
+		return true;
+	}
+	if (env_names("IOPIN_SWAP_BDF", bdf) || env_names("IOPIN_SCRATCH_BDF", bdf)) {
+		snprintf(why, len, "IOPIN_CLAIM_BDF=%s is the VM's swap or scratch disk", bdf);
+		return false;
+	}
+	if (iomem_dev_get(d, bdf, why, len))
+		return false;
+	if (d->vendor != 0x1af4) {
+		snprintf(why, len, "IOPIN_CLAIM_BDF=%s (%04x:%04x) is not a virtio device",
+			 bdf, d->vendor, d->device);
+		return false;
+	}
+	return true;
+}
+
 static bool pick_named(struct iomem_dev *d, char *why, size_t len)
 {
 	const char *bdf = named_bdf();
@@ -368,10 +427,8 @@ bool iomem_pick(enum iomem_role role, struct iomem_dev *d, int *bar,
 		return true;
 	case IOMEM_ROLE_CLAIMABLE:
 		if (iomem_in_vm()) {
-			if (find_by_id(d, 0x1af4, 0x1005, 0x1044)) {
-				snprintf(why, len, "no virtio-rng device (1af4:1005/1044) in the VM");
+			if (!pick_vm_claimable(d, why, len))
 				return false;
-			}
 			if (iomem_virtio_common_cfg(d, bar, &off)) {
 				snprintf(why, len, "%s: no virtio common config capability", d->bdf);
 				return false;

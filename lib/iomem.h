@@ -52,7 +52,8 @@ enum iomem_role {
 	IOMEM_ROLE_PATTERN,
 	/*
 	 * A memory BAR that a driver claims (pci_request_region) on bind and
-	 * releases on unbind; currently claimed (VM: virtio-rng, virtio-pci,
+	 * releases on unbind; currently claimed (VM: the device at
+	 * IOPIN_CLAIM_BDF, a virtio-blk of its own that virtio-pci drives,
 	 * the BAR of its virtio common config). Binding it needs destructive.
 	 */
 	IOMEM_ROLE_CLAIMABLE,
@@ -73,8 +74,30 @@ static inline uint32_t iomem_pattern_word(uint64_t off)
  * (VIRTIO_PCI_CAP_COMMON_CFG) from the capability list; -1 if none.
  */
 int iomem_virtio_common_cfg(const struct iomem_dev *d, int *bar, uint64_t *off);
+#define VIRTIO_COMMON_FEATURE_SELECT	0x00	/* le32 device_feature_select: R/W */
 #define VIRTIO_COMMON_NUM_QUEUES	0x12	/* le16 */
 #define VIRTIO_COMMON_STATUS		0x14	/* u8: 0 until a driver sets ACKNOWLEDGE */
+
+/*
+ * Registers of known behaviour in a claimable BAR (IOMEM_ROLE_CLAIMABLE),
+ * for the tests that need more than "some word": byte offsets in the BAR.
+ * Each kind of device the role may pick describes its own (virtio-pci: its
+ * common config); tests never ask which device it is.
+ */
+struct iomem_claim_regs {
+	const char *what;	/* "virtio common config" */
+	uint64_t constant;	/* le16, non-zero, the same bound or unbound (num_queues) */
+	uint64_t state;		/*
+				 * u8 that stays the same while unbound and that the
+				 * driver sets to another value after its claim
+				 * (device_status: ACKNOWLEDGE unbound, DRIVER_OK bound)
+				 */
+	uint64_t scratch;	/* le32 that reads back what is written while unbound */
+};
+
+/* The registers of BAR bar of d; 0, or -1 with why (no description). */
+int iomem_claim_regs(const struct iomem_dev *d, int bar, struct iomem_claim_regs *r,
+		     char *why, size_t len);
 
 /*
  * The CPU a driver's probe of d runs on when bound (pci_call_probe: the

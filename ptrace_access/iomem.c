@@ -22,8 +22,8 @@
  *
  * Axes: mapping route x access route. Devices: a BAR with known contents
  * (the VM's ivshmem BAR2, le32-index-xor-a5a5a5a5; every word a test writes
- * is put back in teardown) and a BAR a driver claims (the VM's virtio-rng;
- * unbind, bind and removal journaled). gdb_bar: Debian's gdb (gdb-minimal
+ * is put back in teardown) and a BAR a driver claims (the VM's claim
+ * virtio-blk; unbind, bind and removal journaled). gdb_bar: Debian's gdb (gdb-minimal
  * in the VM) examines a BAR mapping of a tracee.
  */
 #include "ptrace_access.h"
@@ -471,10 +471,10 @@ IOPIN_TEST(bar, write_across_adjacent_mappings_lands_only_in_the_two_pages,
 /* ---- revocation, removal, and the race with both ------------------------ */
 
 /*
- * A BAR a driver claims on bind (VM: virtio-rng's virtio-pci BAR). The
- * tracee maps it while the device is unbound (journaled); the word read is
- * virtio's num_queues (le16 at common config + 0x12): constant, whoever
- * binds. After a claim or a removal, every access route must fail (EIO):
+ * A BAR a driver claims on bind (VM: the virtio-pci BAR of a virtio-blk of
+ * its own). The tracee maps it while the device is unbound (journaled); the
+ * word read is the constant register of iomem_claim_regs() (virtio's
+ * num_queues): the same whoever binds. After a claim or a removal, every access route must fail (EIO):
  * never the stale data of a revoked pfn (96667f8a4382 re-checks the pte).
  */
 FIXTURE(claim) {
@@ -501,18 +501,20 @@ PHYS_ACCESS_ROUTES(ACCESS_X_MAPS, claim)
 static void unbound_bar_setup(struct __test_metadata *_metadata, FIXTURE_DATA(claim) *self,
 			const struct iomem_route *route)
 {
+	struct iomem_claim_regs regs;
 	size_t ps = page_size();
-	uint64_t off = 0;
-	int cfg_bar = -1;
+	char why[320];
 
 	IOMEM_PICK(IOMEM_ROLE_CLAIMABLE, &self->d, &self->bar);
 	IOMEM_ROUTE_NEEDED(route, &self->d, self->bar);
-	if (iomem_virtio_common_cfg(&self->d, &cfg_bar, &off) || cfg_bar != self->bar)
-		SKIP(return, "%s: not a virtio-pci device: no register of known value",
-		     self->d.bdf);
-	self->map_off = off & ~(uint64_t)(ps - 1);
-	self->num_queues_off = off - self->map_off + VIRTIO_COMMON_NUM_QUEUES;
-	self->status_off = off - self->map_off + VIRTIO_COMMON_STATUS;
+	if (iomem_claim_regs(&self->d, self->bar, &regs, why, sizeof(why)))
+		SKIP(return, "no register of known value: %s", why);
+	/* Both registers in the one page mapped. */
+	self->map_off = regs.constant & ~(uint64_t)(ps - 1);
+	if ((regs.state & ~(uint64_t)(ps - 1)) != self->map_off)
+		SKIP(return, "%s: %s registers in two pages", self->d.bdf, regs.what);
+	self->num_queues_off = regs.constant - self->map_off;
+	self->status_off = regs.state - self->map_off;
 	snprintf(self->driver, sizeof(self->driver), "%s", self->d.driver);
 	IOMEM_UNBIND_OK(&self->d);
 	ASSERT_CLAIMED(&self->d, self->bar, false);
@@ -630,7 +632,8 @@ IOPIN_TEST(removal, reads_fail_with_eio_once_the_device_is_gone,
  * mapping in between must make the copy fail, not reach the device.
  *
  * Each cycle maps the unbound device afresh (a claim zaps a mapping for
- * good) and readers loop over its device_status register through a mem
+ * good) and readers loop over its state register (iomem_claim_regs();
+ * virtio: device_status) through a mem
  * file: /proc/self/mem of this process, or /proc/PID/mem of this process
  * from a debugger child. The readers run SCHED_IDLE on the CPU the probe
  * runs on; the binder runs SCHED_FIFO there, sleeps a random while and

@@ -24,7 +24,7 @@ TOP_DIR=${VM_DIR%/*}
 # Fixed guest topology; vm/README.md documents it and tests rely on it.
 readonly MEM_MB=2048 SMP=2
 readonly EDU_BDF=0000:00:03.0 IVSHMEM_BDF=0000:00:04.0 RNG_BDF=0000:00:05.0
-readonly SWAP_BDF=0000:00:06.0 SCRATCH_BDF=0000:00:07.0
+readonly SWAP_BDF=0000:00:06.0 SCRATCH_BDF=0000:00:07.0 CLAIM_BDF=0000:00:08.0
 readonly SWAP_MB=256 SCRATCH_MB=256 IVSHMEM_SIZE=1M
 readonly IVSHMEM_PATTERN=le32-index-xor-a5a5a5a5
 readonly CONSOLE_TAIL=40
@@ -314,6 +314,7 @@ GUEST_ARGV+=("${GUEST_ARGS[@]}")
 	printf 'export IOPIN_RNG_BDF=%s\n' "$RNG_BDF"
 	printf 'export IOPIN_SWAP_BDF=%s\n' "$SWAP_BDF"
 	printf 'export IOPIN_SCRATCH_BDF=%s\n' "$SCRATCH_BDF"
+	printf 'export IOPIN_CLAIM_BDF=%s\n' "$CLAIM_BDF"
 	# The Debian package version the kernel was built from, where the
 	# kernel's own /proc/version cannot tell (iopin's builds of a Debian
 	# source package): version-bounded expectations go by it.
@@ -375,6 +376,8 @@ QEMU=(qemu-system-x86_64
 	-device "virtio-blk-pci,drive=swap,serial=iopin-swap,addr=${SWAP_BDF#0000:00:}"
 	-drive "if=none,id=scratch,format=raw,snapshot=on,file=$SCRATCH_IMG"
 	-device "virtio-blk-pci,drive=scratch,serial=iopin-scratch,addr=${SCRATCH_BDF#0000:00:}"
+	-blockdev "driver=null-co,node-name=claim,size=1048576,read-zeroes=on"
+	-device "virtio-blk-pci,drive=claim,serial=iopin-claim,addr=${CLAIM_BDF#0000:00:}"
 	-kernel "$K_BOOT_IMAGE" -initrd "$RUN_DIR/initrd.cpio" -append "$append"
 	-nic none -display none -vga none -nodefaults -no-reboot -monitor none
 	-serial "file:$RUN_DIR/console.log"
@@ -387,7 +390,7 @@ read -r _ mods_load <<<"$(grep '^load' "$MODS_CPIO.summary")"
 read -r _ mods_builtin <<<"$(grep '^builtin' "$MODS_CPIO.summary")"
 read -r _ mods_missing <<<"$(grep '^missing' "$MODS_CPIO.summary")"
 echo "# iopin-vm: kernel $K_RELEASE ($K_DESC, $K_BOOT_MODE boot), accel $ACCEL ($ACCEL_NOTE), machine q35, cpu $cpu, $SMP cpus, $MEM_MB MiB in 2 NUMA nodes"
-echo "# iopin-vm: devices: intel-iommu (intremap, caching-mode), edu $EDU_BDF, ivshmem-plain $IVSHMEM_BDF (1 MiB, pattern $IVSHMEM_PATTERN), virtio-rng $RNG_BDF, swap virtio-blk $SWAP_BDF (${SWAP_MB} MiB), scratch ext4 virtio-blk $SCRATCH_BDF (${SCRATCH_MB} MiB)"
+echo "# iopin-vm: devices: intel-iommu (intremap, caching-mode), edu $EDU_BDF, ivshmem-plain $IVSHMEM_BDF (1 MiB, pattern $IVSHMEM_PATTERN), virtio-rng $RNG_BDF, swap virtio-blk $SWAP_BDF (${SWAP_MB} MiB), scratch ext4 virtio-blk $SCRATCH_BDF (${SCRATCH_MB} MiB), claim virtio-blk $CLAIM_BDF (1 MiB null-co, for the iomem claim tests)"
 echo "# iopin-vm: modules: ${mods_load:-none}; built in: ${mods_builtin:-none}; not in this kernel (skipped): ${mods_missing:-none}"
 guest_cmd=/iopin/run_tests.sh
 for a in "${GUEST_ARGV[@]}"; do guest_cmd+=" $(printf %q "$a")"; done
