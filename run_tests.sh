@@ -279,13 +279,14 @@ fi
 # ---- expectations files: checked before anything runs --------------------
 
 # load_expectations FILE...: one entry a line (see expectations/mainline),
-#   COLLECTION/BINARY:TEST-GLOB  [debian<VERSION | debian>=VERSION]  FIX  WHY
+#   COLLECTION/BINARY:TEST-GLOB  [debian<V | debian>=V | linux<V | linux>=V]  FIX  WHY
 # FIX is a 12-hex commit followed by its version (v6.2), 'unknown-commit'
 # and the version (a fix whose commit id is not known yet), 'unfixed' or
 # 'flaky'. A bound limits the entry to kernels built from a Debian package
 # version before (or from) VERSION (lib/debver.sh: /proc/version, or
 # IOPIN_KERNEL_DEBVER); on a kernel whose package version is unknown a
-# bounded entry does not apply. A malformed line is a usage error. When the
+# bounded entry does not apply. linux<V / linux>=V bound the kernel's
+# upstream version (lib/debver.sh kernel_upstream): known for every kernel. A malformed line is a usage error. When the
 # suite's binaries are known (all[]), COLLECTION/BINARY must be one of
 # them: a typo would otherwise never match and silently map nothing.
 exp_pat=()
@@ -294,8 +295,9 @@ exp_src=()
 all=()
 . "$HERE/lib/debver.sh"
 kdebver=$(kernel_debver)
+kupstream=$(kernel_upstream)
 load_expectations() {
-	local f pat fix rest n ver bin b known op bound note
+	local f pat fix rest n ver bin b known op bound note kind
 	for f in "$@"; do
 		n=0
 		while read -r pat fix rest || [ -n "$pat" ]; do
@@ -309,11 +311,12 @@ load_expectations() {
 				for b in "${all[@]}"; do [ "$b" = "$bin" ] && known=1; done
 				[ $known = 1 ] || die_usage "$f:$n: no test binary '$bin'"
 			fi
-			op="" bound="" note=""
-			if [[ "$fix" == debian* ]]; then
-				[[ "$fix" =~ ^debian(<|>=)(.+)$ ]] && op=${BASH_REMATCH[1]} bound=${BASH_REMATCH[2]} &&
+			op="" bound="" note="" kind=""
+			if [[ "$fix" == debian* || "$fix" == linux* ]]; then
+				[[ "$fix" =~ ^(debian|linux)(<|>=)(.+)$ ]] &&
+					kind=${BASH_REMATCH[1]} op=${BASH_REMATCH[2]} bound=${BASH_REMATCH[3]} &&
 					debver_valid "$bound" ||
-					die_usage "$f:$n: '$fix' is not a package bound (debian<VERSION or debian>=VERSION)"
+					die_usage "$f:$n: '$fix' is not a version bound (debian<VERSION, debian>=VERSION, linux<VERSION, linux>=VERSION)"
 				read -r fix rest <<< "$rest"
 			fi
 			case "$fix" in
@@ -327,9 +330,11 @@ load_expectations() {
 					die_usage "$f:$n: fix commit $fix must be followed by its version (like v6.2), not '$ver'"
 				;;
 			esac
-			if [ -n "$op" ]; then
+			if [ "$kind" = debian ]; then
 				debver_bound_holds "$kdebver" "$op" "$bound" || continue
 				[ "$op" = '<' ] && note="; fixed in Debian $bound"
+			elif [ "$kind" = linux ]; then
+				debver_bound_holds "$kupstream" "$op" "$bound" || continue
 			fi
 			exp_pat+=("$pat")
 			exp_fix+=("$fix ${rest%%#*}")

@@ -20,6 +20,20 @@ kernel_debver() {
 	echo "${v%% *}"
 }
 
+# kernel_upstream: the upstream version of the running kernel ("6.12.118"):
+# that of its Debian package version when known (Debian's uname -r names an
+# ABI, "5.10.0-46-amd64", not the version), else uname -r's leading numbers.
+kernel_upstream() {
+	local v
+	v=$(kernel_debver)
+	if [ -n "$v" ]; then
+		v=${v#*:}
+		echo "${v%%[-~+]*}"
+		return
+	fi
+	uname -r | sed -n 's/^\([0-9][0-9]*\.[0-9][0-9]*\(\.[0-9][0-9]*\)\{0,1\}\).*/\1/p'
+}
+
 # debver_valid V: V has the shape of a Debian version.
 debver_valid() {
 	[[ "$1" =~ ^([0-9]+:)?[0-9][A-Za-z0-9.+~-]*$ ]]

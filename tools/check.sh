@@ -129,6 +129,17 @@ for c in "6.12.117-1~deb12u1 1" "6.12.118-1~deb12u1 0" "6.12.119-1~deb12u1 0" "-
 	fi
 done
 
+# linux<V / linux>=V bound the upstream version, here the host's own.
+up=$(bash -c '. lib/debver.sh; kernel_upstream')
+for c in "linux>=$up 1" "linux<$up 0"; do
+	read -r b want <<< "$c"
+	printf 'cow/collapse:*\t%s\tunfixed\twhy\n' "$b" > "$out/exp-linux"
+	./run_tests.sh --no-build -t cow/collapse --expect "$out/exp-linux" > /dev/null 2>&1
+	rc=$?
+	[ $rc = "$want" ] && ok "expectation bounded $b on $up: exit $rc" ||
+		bad "expectation bounded $b on $up: exit $rc, not $want"
+done
+
 # make check-newest's report on a run of a newer build (here cow/collapse,
 # natively, judged as for 6.12.117): a test it fixes that no bound knows is
 # a change (exit 1), one a bound already names is listed, not a change.
