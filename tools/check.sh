@@ -31,7 +31,7 @@ failures=0
 # publishes tomorrow cannot change today's verdicts.
 pinned() { vm/kernels.sh pinned "$1" || echo "unpinned-$1"; }
 # Every Debian line vm/kernels.lock pins gets the whole suite.
-VM_LINES="debian-6.12 debian-6.1 debian-7.3 debian-7.2"
+VM_LINES="debian-6.12 debian-6.1 debian-7.3 debian-7.2 debian-5.10"
 
 step() { printf '\n== %s\n' "$*"; }
 bad() { echo "check: FAIL: $*"; failures=$((failures + 1)); }
