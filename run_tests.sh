@@ -724,20 +724,50 @@ nest() {
 total_pass=0 total_fail=0 total_xfail=0 total_xpass=0 total_skip=0
 n=0 failed=0 skipped=0 errors=0
 
-echo "KTAP version 1"
+# ---- VM guest: progress for the host, resuming after a crashed guest -------
+#
+# In a VM guest (IOPIN_VM=1) the runner tells vm/run-vm.sh, on lines the host
+# swallows, what it runs: "IOPIN-PLAN: B..." (the selection), "IOPIN-RUNNING:
+# N COLL:BIN TIMEOUT" before binary N and "IOPIN-STATE: N PASS FAIL XFAIL
+# XPASS SKIP ERRORS FAILED SKIPPED" (the running totals) after it. When a
+# binary crashes or hangs the guest, the host boots a fresh one with
+# IOPIN_RESUME=FILE: its first line is such a state (the crashed binary
+# included), the rest the stream so far. This run then goes on after binary
+# N of the same selection, numbering on from there, without a second KTAP
+# header or plan, and counts and summarises the whole run.
+resume=0
+vm_note() {
+	[ "${IOPIN_VM:-}" = 1 ] && echo "IOPIN-$*"
+	return 0
+}
+if [ -n "${IOPIN_RESUME:-}" ]; then
+	read -r resume total_pass total_fail total_xfail total_xpass total_skip \
+		errors failed skipped < "$IOPIN_RESUME" 2>/dev/null
+	for v in "$resume" "$total_pass" "$total_fail" "$total_xfail" "$total_xpass" \
+		 "$total_skip" "$errors" "$failed" "$skipped"; do
+		[[ "$v" =~ ^[0-9]{1,9}$ ]] || die_usage "IOPIN_RESUME=$IOPIN_RESUME: not a run state"
+	done
+	[ "$resume" -le ${#selected[@]} ] || die_usage "IOPIN_RESUME: $resume binaries done, ${#selected[@]} selected"
+	tail -n +2 "$IOPIN_RESUME" >&"$full"
+else
+	echo "KTAP version 1"
+fi
 hdr="# iopin on $(uname -r), $(uname -m)$([ "$(id -u)" = 0 ] || echo ', not root: tests that need root skip')"
 echo "$hdr"
-echo "$hdr" >&"$full"
+[ $resume = 0 ] && echo "$hdr" >&"$full"
 [ ${#expects[@]} -gt 0 ] && echo "# expectations: ${expects[*]##*/}"
 [ $summary = 1 ] && echo "# logs: $LOGDIR"
-echo "1..${#selected[@]}"
+[ $resume = 0 ] && echo "1..${#selected[@]}"
+vm_note "PLAN: ${selected[*]}"
 one_run_at_a_time
 hold_pools
 for b in "${selected[@]}"; do
 	n=$((n + 1))
+	[ $n -le $resume ] && continue
 	bin="$HERE/$b"
 	name="${b/\//:}"
 	rm -f "$tmp/timed_out" "$tmp/rc" "$tmp/counts"
+	vm_note "RUNNING: $n $name $TIMEOUT"
 	# Names the binary for lib/report.awk if the stream ends inside it.
 	[ $summary = 1 ] || echo "# running $name"
 	wait_state_restored
@@ -788,6 +818,7 @@ for b in "${selected[@]}"; do
 	else
 		echo "ok $n $name"
 	fi
+	vm_note "STATE: $n $total_pass $total_fail $total_xfail $total_xpass $total_skip $errors $failed $skipped"
 done
 
 # Which fixes does this kernel lack? Failures grouped by the guard they name.
