@@ -99,6 +99,12 @@ BOOT_TIMEOUT=${IOPIN_VM_BOOT_TIMEOUT:-180}
 [[ $BOOT_TIMEOUT =~ ^[1-9][0-9]*$ ]] || usage_error "IOPIN_VM_BOOT_TIMEOUT must be a positive number"
 STALL_SILENCE=${IOPIN_VM_STALL_SILENCE:-120}
 [[ $STALL_SILENCE =~ ^[1-9][0-9]*$ ]] || usage_error "IOPIN_VM_STALL_SILENCE must be a positive number"
+MAX_REBOOTS=${IOPIN_VM_MAX_REBOOTS:-3}
+[[ $MAX_REBOOTS =~ ^[0-9]+$ ]] || usage_error "IOPIN_VM_MAX_REBOOTS must be a number"
+CRASH_SILENCE=${IOPIN_VM_CRASH_SILENCE:-60}
+[[ $CRASH_SILENCE =~ ^[1-9][0-9]*$ ]] || usage_error "IOPIN_VM_CRASH_SILENCE must be a positive number"
+HANG_GRACE=${IOPIN_VM_HANG_GRACE:-60}
+[[ $HANG_GRACE =~ ^[0-9]+$ ]] || usage_error "IOPIN_VM_HANG_GRACE must be a number"
 ((BOOT_TIMEOUT > TIMEOUT)) && BOOT_TIMEOUT=$TIMEOUT
 for f in "${EXPECTS[@]}"; do
 	[[ -f $f ]] || usage_error "--expect $f: no such file"
@@ -156,7 +162,9 @@ stop_qemu() {
 save_console_log() {
 	local dest=$IOPIN_VM_CONSOLE_LOG tmp
 	tmp=$(mktemp "$(dirname -- "$dest")/.iopin-console.XXXXXX") || return 1
-	if cat "$RUN_DIR/console.log" >"$tmp" && mv -fT -- "$tmp" "$dest" 2>/dev/null; then
+	# Earlier guests' consoles first (a crash reboots the guest).
+	if { [[ ! -e $RUN_DIR/console.before ]] || cat "$RUN_DIR/console.before"; } >"$tmp" &&
+		cat "$RUN_DIR/console.log" >>"$tmp" && mv -fT -- "$tmp" "$dest" 2>/dev/null; then
 		return 0
 	fi
 	rm -f -- "$tmp"
@@ -333,11 +341,6 @@ cat "$BASE_CPIO" "$MODS_CPIO" "$RUN_DIR/suite.cpio" >"$RUN_DIR/initrd.cpio" ||
 	die "$EXIT_SETUP" "cannot write $RUN_DIR/initrd.cpio"
 rm -rf "$RUN_DIR/suite-root" "$RUN_DIR/stage"
 
-# ivshmem BAR2 content: the 32-bit little-endian word at byte offset 4*i
-# holds i ^ 0xa5a5a5a5 (pattern "le32-index-xor-a5a5a5a5").
-perl -e 'print pack("V*", map { $_ ^ 0xa5a5a5a5 } 0 .. (1 << 18) - 1)' >"$RUN_DIR/ivshmem.bin" ||
-	die "$EXIT_SETUP" "cannot write the ivshmem backing file"
-
 # --- QEMU ---------------------------------------------------------------
 
 machine=q35
@@ -401,23 +404,93 @@ echo "# iopin-vm: guest command: $guest_cmd"
 mkfifo "$RUN_DIR/results" || die "$EXIT_SETUP" "mkfifo failed"
 exec {RES_FD}<>"$RUN_DIR/results"
 
-printf "%q " "${QEMU[@]}" >"$RUN_DIR/qemu.cmd"
-T0=$(now)
-# QEMU dies with this script, SIGKILL included: setpriv gives it a parent-
-# death signal, and the sh in between execs QEMU only if this script is
-# still its parent once that is set (else it died first: nothing to run).
-# A simple command run with & is forked straight from this shell (no
-# subshell in between), so the parent whose death counts is this script.
-setpriv --pdeathsig KILL -- sh -c '[ "$PPID" = "$1" ] || exit 1; shift; exec "$@"' \
-	sh $$ "${QEMU[@]}" </dev/null >"$RUN_DIR/qemu.out" 2>&1 {RUN_GUARD}>&- &
-QEMU_PID=$!
+# Everything forwarded from the guests (and what the host adds for a crashed
+# binary): the stream a fresh guest's run_tests.sh summarises after a crash.
+STREAM=$RUN_DIR/stream.ktap
+exec {STREAM_FD}>"$STREAM"
+
+# start_qemu INITRD: boot a guest (console.log and ivshmem.bin fresh).
+start_qemu() {
+	local i
+	for ((i = 0; i < ${#QEMU[@]}; i++)); do
+		[[ ${QEMU[i]} == -initrd ]] && QEMU[i + 1]=$1
+	done
+	# ivshmem BAR2 content: the 32-bit little-endian word at byte offset
+	# 4*i holds i ^ 0xa5a5a5a5 (pattern "le32-index-xor-a5a5a5a5").
+	perl -e 'print pack("V*", map { $_ ^ 0xa5a5a5a5 } 0 .. (1 << 18) - 1)' >"$RUN_DIR/ivshmem.bin" ||
+		die "$EXIT_SETUP" "cannot write the ivshmem backing file"
+	# Earlier boots' consoles, for IOPIN_VM_CONSOLE_LOG.
+	[[ -s $RUN_DIR/console.log ]] && cat "$RUN_DIR/console.log" >>"$RUN_DIR/console.before"
+	: >"$RUN_DIR/console.log"
+	printf "%q " "${QEMU[@]}" >"$RUN_DIR/qemu.cmd"
+	T0=$(now)
+	# QEMU dies with this script, SIGKILL included: setpriv gives it a
+	# parent-death signal, and the sh in between execs QEMU only if this
+	# script is still its parent once that is set (else it died first:
+	# nothing to run). A simple command run with & is forked straight
+	# from this shell (no subshell in between), so the parent whose death
+	# counts is this script.
+	setpriv --pdeathsig KILL -- sh -c '[ "$PPID" = "$1" ] || exit 1; shift; exec "$@"' \
+		sh $$ "${QEMU[@]}" </dev/null >"$RUN_DIR/qemu.out" 2>&1 {RUN_GUARD}>&- {STREAM_FD}>&- &
+	QEMU_PID=$!
+}
 
 # --- streaming and verdict --------------------------------------------------
+#
+# A binary that crashes or hangs the guest costs that binary only: the
+# guest's run_tests.sh announces each binary (IOPIN-RUNNING) and the totals
+# after it (IOPIN-STATE); when the guest dies inside a binary (panic: QEMU
+# exits, -no-reboot), falls silent for CRASH_SILENCE s after the console
+# showed an Oops/BUG/panic, or the binary outlives its timeout by HANG_GRACE
+# s (its runner could not kill it), the host closes that binary in the stream
+# (the test that was running fails with the console excerpt), boots a fresh
+# guest that goes on after it (IOPIN_RESUME), at most MAX_REBOOTS times.
+# What the kernel prints when it oopses or panics.
+readonly CRASH_RE='Kernel panic - not syncing|Oops[:#]|BUG: |kernel BUG at |general protection fault'
 
-INIT_SEEN=0 SUITE_SEEN=0 GUEST_RC= QEMU_RC= TIMED_OUT=
+REBOOTS=0
+PLAN=() PLAN_MISMATCH=0
+STATE=(0 0 0 0 0 0 0 0 0)	# n pass fail xfail xpass skip errors failed skipped
+
+# out LINE: a line of the run's stream (stdout and the stream file).
+out() {
+	printf '%s\n' "$1"
+	printf '%s\n' "$1" >&"$STREAM_FD"
+}
+
+# new_binary N NAME TIMEOUT: the guest started binary N.
+new_binary() {
+	CUR_N=$1 CUR_NAME=$2 CUR_TIMEOUT=$3 CUR_START=$SECONDS
+	[[ $CUR_TIMEOUT =~ ^[0-9]{1,9}$ ]] || CUR_TIMEOUT=900
+	CUR_CONSOLE=$(stat -c %s "$RUN_DIR/console.log" 2>/dev/null || echo 0)
+	NEST_SEEN=0 NEST_PLAN= NEST_DONE=0 NEST_RUN=
+	NEST_COUNTS=(0 0 0 0 0)	# pass fail xfail xpass skip
+}
+new_binary "" "" 0
+
+# track_nested LINE: follow the current binary's nested results, to close
+# it if the guest dies inside it.
+track_nested() {
+	local re_res='^    (not ok|ok) [0-9]+ ([^#]*[^# ])( # (.*))?$'
+	case $1 in
+	"    KTAP version 1") NEST_SEEN=1 ;;
+	"    1.."*) [[ $1 =~ ^\ {4}1\.\.([0-9]+) ]] && NEST_PLAN=${BASH_REMATCH[1]} ;;
+	"    #  RUN "*) [[ $1 =~ ^\ {4}#\ \ RUN\ +([^ ]+) ]] && NEST_RUN=${BASH_REMATCH[1]} ;;
+	"    ok "*|"    not ok "*)
+		[[ $1 =~ $re_res ]] || return 0
+		NEST_DONE=$((NEST_DONE + 1)) NEST_RUN=
+		case ${BASH_REMATCH[1]}:${BASH_REMATCH[4]} in
+		"ok:XFAIL"*)	((NEST_COUNTS[2]++)) ;;
+		"not ok:XPASS"*) ((NEST_COUNTS[3]++)) ;;
+		"ok:SKIP"*)	((NEST_COUNTS[4]++)) ;;
+		"not ok:"*)	((NEST_COUNTS[1]++)) ;;
+		*)		((NEST_COUNTS[0]++)) ;;
+		esac ;;
+	esac
+}
 
 handle_line() {
-	local line=${1%$'\r'}
+	local line=${1%$'\r'} a
 
 	case $line in
 	IOPIN-INIT:*)
@@ -430,9 +503,24 @@ handle_line() {
 		;;
 	IOPIN-EXIT:*)
 		[[ ${line#IOPIN-EXIT: } =~ ^[0-9]+$ ]] && GUEST_RC=${line#IOPIN-EXIT: } ||
-			printf '%s\n' "$line" ;;
+			out "$line" ;;
+	IOPIN-PLAN:*)
+		read -r -a a <<<"${line#IOPIN-PLAN:}"
+		if ((!${#PLAN[@]})); then
+			PLAN=("${a[@]}")
+		elif [[ ${a[*]} != "${PLAN[*]}" ]]; then
+			PLAN_MISMATCH=1	# a fresh guest selected other binaries
+		fi ;;
+	IOPIN-RUNNING:*)
+		read -r -a a <<<"${line#IOPIN-RUNNING:}"
+		new_binary "${a[0]}" "${a[1]}" "${a[2]:-900}" ;;
+	IOPIN-STATE:*)
+		read -r -a a <<<"${line#IOPIN-STATE:}"
+		((${#a[@]} == 9)) && STATE=("${a[@]}")
+		new_binary "" "" 0 ;;
 	*)
-		printf '%s\n' "$line" ;;
+		[[ -n $CUR_NAME ]] && track_nested "$line"
+		out "$line" ;;
 	esac
 }
 
@@ -447,67 +535,165 @@ read_available() {
 	PARTIAL=
 }
 
-# A guest whose timers stop (QEMU/TCG lost a CPU's timer interrupt: the
-# kernel logs an RCU stall, "timer wakeup didn't happen", then nothing runs,
-# not even the suite's own timeouts) is given up after STALL_SILENCE s of
-# silence (IOPIN_VM_STALL_SILENCE, default 120: no test runs 30 s silently).
-SECONDS=0
-PARTIAL=
-LAST_LINE=0
-while :; do
-	if IFS= read -r -t 0.5 -u "$RES_FD" chunk; then
-		handle_line "$PARTIAL$chunk"
-		PARTIAL=
-		LAST_LINE=$SECONDS
-		[[ -n $GUEST_RC ]] && break
-	elif (($? > 128)); then
-		PARTIAL+=$chunk		# timed out in the middle of a line
-	fi
-	if ! kill -0 "$QEMU_PID" 2>/dev/null; then
-		wait "$QEMU_PID"
-		QEMU_RC=$?
-		QEMU_PID=
-		read_available
-		break
-	fi
-	if ((!INIT_SEEN && SECONDS >= BOOT_TIMEOUT)); then
-		TIMED_OUT=boot
-		break
-	fi
-	# KVM can pass the probe and still not run a real guest (seen on
-	# this kind of paravirtual host: no console output at all). A KVM
-	# guest reaches /init in a few seconds: past KVM_BOOT_LIMIT, start
-	# over on TCG, unless KVM was asked for by name.
-	if [[ $ACCEL == kvm && ${IOPIN_VM_ACCEL:-} != kvm ]] &&
-		((!INIT_SEEN && SECONDS >= KVM_BOOT_LIMIT)); then
-		TIMED_OUT=kvm
-		break
-	fi
-	# The bzImage decompressor halts (and never reboots) on a corrupt
-	# payload: no need to wait for the boot timeout.
-	if ((!INIT_SEEN)) && grep -qs -- "-- System halted" "$RUN_DIR/console.log"; then
-		TIMED_OUT=halted
-		break
-	fi
-	if ((SECONDS >= TIMEOUT)); then
-		TIMED_OUT=run
-		break
-	fi
-	if ((INIT_SEEN && SECONDS - LAST_LINE >= STALL_SILENCE && SECONDS % 10 == 0)) &&
-		grep -qs "timer wakeup didn't happen" "$RUN_DIR/console.log"; then
-		TIMED_OUT=timers
-		break
-	fi
-done
+# crash_line: the first Oops/BUG/panic line the console printed since the
+# current binary started (empty if none).
+crash_line() {
+	tail -c +$((CUR_CONSOLE + 1)) "$RUN_DIR/console.log" 2>/dev/null |
+		grep -a -m1 -E "$CRASH_RE" | tr -d '\r' | tr -c '[:print:]\n' '?' |
+		sed 's/^\[ *[0-9.]*\] *//' | cut -c1-160
+}
 
-# Give the guest a moment to power off by itself after the last line.
-if [[ -n $GUEST_RC && -n $QEMU_PID ]]; then
-	for _ in $(seq 50); do
-		kill -0 "$QEMU_PID" 2>/dev/null || break
-		sleep 0.1
+# stream_guest: forward one guest's output until it ends; sets OUTCOME:
+# exit (IOPIN-EXIT seen), died (QEMU gone), crash, hang (see above), run
+# (--timeout), boot, kvm, halted, timers.
+stream_guest() {
+	local chunk seen b0=$SECONDS last=$SECONDS checked=0
+	INIT_SEEN=0 SUITE_SEEN=0 GUEST_RC= QEMU_RC= OUTCOME= PARTIAL= WHY=
+	while :; do
+		if IFS= read -r -t 0.5 -u "$RES_FD" chunk; then
+			handle_line "$PARTIAL$chunk"
+			PARTIAL=
+			last=$SECONDS
+			[[ -n $GUEST_RC ]] && { OUTCOME=exit; break; }
+		elif (($? > 128)); then
+			PARTIAL+=$chunk		# timed out in the middle of a line
+		fi
+		if ! kill -0 "$QEMU_PID" 2>/dev/null; then
+			wait "$QEMU_PID"
+			QEMU_RC=$?
+			QEMU_PID=
+			read_available
+			OUTCOME=died
+			[[ -n $GUEST_RC ]] && OUTCOME=exit
+			break
+		fi
+		if ((!INIT_SEEN && SECONDS - b0 >= BOOT_TIMEOUT)); then
+			OUTCOME=boot
+			break
+		fi
+		# KVM can pass the probe and still not run a real guest (seen on
+		# this kind of paravirtual host: no console output at all). A KVM
+		# guest reaches /init in a few seconds: past KVM_BOOT_LIMIT, start
+		# over on TCG, unless KVM was asked for by name.
+		if [[ $ACCEL == kvm && ${IOPIN_VM_ACCEL:-} != kvm ]] && ((REBOOTS == 0)) &&
+			((!INIT_SEEN && SECONDS - b0 >= KVM_BOOT_LIMIT)); then
+			OUTCOME=kvm
+			break
+		fi
+		# The bzImage decompressor halts (and never reboots) on a corrupt
+		# payload: no need to wait for the boot timeout.
+		if ((!INIT_SEEN)) && grep -qs -- "-- System halted" "$RUN_DIR/console.log"; then
+			OUTCOME=halted
+			break
+		fi
+		if ((SECONDS >= TIMEOUT)); then
+			OUTCOME=run
+			break
+		fi
+		if ((INIT_SEEN && SECONDS - last >= STALL_SILENCE && SECONDS % 10 == 0)) &&
+			grep -qs "timer wakeup didn't happen" "$RUN_DIR/console.log"; then
+			OUTCOME=timers
+			break
+		fi
+		[[ -n $CUR_NAME ]] || continue
+		if ((SECONDS - CUR_START >= CUR_TIMEOUT + HANG_GRACE)); then
+			OUTCOME=hang
+			WHY="no progress: still running ${HANG_GRACE} s past its timeout (${CUR_TIMEOUT} s), its runner could not stop it"
+			break
+		fi
+		# A panic normally ends QEMU at once (panic=-1, -no-reboot); an
+		# Oops or BUG counts only once the guest has stopped talking.
+		if ((SECONDS - last >= 5 && SECONDS != checked)); then
+			checked=$SECONDS
+			seen=$(crash_line)
+			if [[ -n $seen ]] && { [[ $seen == *"Kernel panic"* ]] ||
+				((SECONDS - last >= CRASH_SILENCE)); }; then
+				OUTCOME=crash
+				WHY="the kernel logged \"$seen\" and the guest made no progress for $((SECONDS - last)) s"
+				break
+			fi
+		fi
 	done
-fi
-stop_qemu
+	# Give the guest a moment to power off by itself after the last line.
+	if [[ $OUTCOME == exit && -n $QEMU_PID ]]; then
+		for _ in $(seq 50); do
+			kill -0 "$QEMU_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+	fi
+	stop_qemu
+}
+
+# console_excerpt: the current binary's console lines as KTAP diagnostics:
+# from a few lines before the first Oops/BUG/panic on, else the last lines.
+console_excerpt() {
+	tail -c +$((CUR_CONSOLE + 1)) "$RUN_DIR/console.log" 2>/dev/null |
+		tr -d '\r' | tr -c '[:print:]\n' '?' | cut -c1-200 |
+		awk -v re="$CRASH_RE" '{ l[NR] = $0 } $0 ~ re && !at { at = NR }
+			END { from = at ? at - 2 : NR - 11; to = at ? at + 17 : NR
+			      if (from < 1) from = 1
+			      for (i = from; i <= to && i <= NR; i++) print "# console: " l[i]
+			      if (!NR) print "# console: (nothing since the binary started)" }'
+}
+
+# close_binary WHY: end the current binary in the stream as failed (the test
+# that was running, if known, fails with the console excerpt; the rest of
+# its plan is reported skipped) and count it into STATE.
+close_binary() {
+	local why=$1 i fail
+	[[ -n $PARTIAL ]] && out "    # iopin-vm: cut off: ${PARTIAL//$'\r'/}"
+	PARTIAL=
+	if ((NEST_SEEN)); then
+		out "    # iopin-vm: $why"
+		while IFS= read -r i; do out "    $i"; done < <(console_excerpt)
+		if [[ -n $NEST_RUN ]]; then
+			NEST_DONE=$((NEST_DONE + 1))
+			out "    not ok $NEST_DONE $NEST_RUN"
+			((NEST_COUNTS[1]++))
+		fi
+		while ((NEST_DONE < ${NEST_PLAN:-0})); do
+			NEST_DONE=$((NEST_DONE + 1))
+			out "    ok $NEST_DONE unreached.$NEST_DONE # SKIP not run: the guest crashed or hung in ${NEST_RUN:-$CUR_NAME}"
+			((NEST_COUNTS[4]++))
+		done
+	fi
+	out "# $CUR_NAME: $why"
+	out "not ok $CUR_N $CUR_NAME"
+	fail=$((NEST_COUNTS[1] + NEST_COUNTS[3]))
+	STATE=("$CUR_N" $((STATE[1] + NEST_COUNTS[0])) $((STATE[2] + NEST_COUNTS[1]))
+		$((STATE[3] + NEST_COUNTS[2])) $((STATE[4] + NEST_COUNTS[3]))
+		$((STATE[5] + NEST_COUNTS[4])) $((STATE[6] + (fail ? 0 : 1)))
+		$((STATE[7] + 1)) "${STATE[8]}")
+	new_binary "" "" 0
+}
+
+# finish_stream WHY: no guest goes on: the binaries left get "not ok" with
+# WHY, then the summary and totals that run_tests.sh would have printed.
+finish_stream() {
+	local i name
+	for ((i = STATE[0] + 1; i <= ${#PLAN[@]}; i++)); do
+		name=${PLAN[i - 1]/\//:}
+		out "# $name: not run: $1"
+		out "not ok $i $name"
+		STATE[6]=$((STATE[6] + 1)) STATE[7]=$((STATE[7] + 1))
+	done
+	exec {STREAM_FD}>&-
+	awk -v mode=summary -f "$TOP_DIR/lib/report.awk" "$STREAM"
+	echo "# Totals: pass:${STATE[1]} fail:${STATE[2]} xfail:${STATE[3]} xpass:${STATE[4]} skip:${STATE[5]} error:${STATE[6]}"
+}
+
+# resume_initrd: the first boot's initramfs plus the run state so far, which
+# /init hands to run_tests.sh as IOPIN_RESUME.
+resume_initrd() {
+	local root=$RUN_DIR/resume-root
+	rm -rf "$root"
+	mkdir -p "$root" && stage_dir "$root" || return 1
+	mkdir -p "$root/etc/iopin-vm"
+	{ echo "${STATE[*]}"; cat "$STREAM"; } >"$root/etc/iopin-vm/resume" &&
+		cpio_pack "$root" "$RUN_DIR/resume.cpio" &&
+		cat "$RUN_DIR/initrd.cpio" "$RUN_DIR/resume.cpio" >"$RUN_DIR/initrd-resume.cpio" &&
+		rm -rf "$root"
+}
 
 console_tail() {
 	msg "last $CONSOLE_TAIL lines of the kernel console:"
@@ -521,12 +707,65 @@ untestable() {
 	exit "$EXIT_SKIP_BISECT"
 }
 
-if [[ -n $GUEST_RC ]]; then
+# give_up WHY: after a crash was recorded, no fresh guest finishes the run.
+give_up() {
+	msg "$1"
+	console_tail
+	if ((${#PLAN[@]})); then
+		finish_stream "$1"
+	fi
+	echo "# iopin-vm: $1"
+	exit "$EXIT_FAIL"
+}
+
+start_qemu "$RUN_DIR/initrd.cpio"
+while :; do
+	stream_guest
+	((PLAN_MISMATCH)) && give_up "the fresh guest selected other binaries than the first: given up"
+	[[ $OUTCOME == exit ]] && break
+	# A binary crashed or hung the guest: close it, go on in a fresh one.
+	if [[ -n $CUR_NAME && $OUTCOME =~ ^(died|crash|hang)$ ]]; then
+		if [[ $OUTCOME == died ]]; then
+			WHY=$(crash_line)
+			WHY="the guest died${WHY:+ (the kernel logged \"$WHY\")}"
+		fi
+		crashed=$CUR_NAME
+		msg "$crashed: $WHY"
+		close_binary "$WHY"
+		if ((STATE[0] >= ${#PLAN[@]})); then
+			finish_stream "-"
+			echo "# iopin-vm: $crashed was the last binary: no fresh guest needed"
+			exit "$EXIT_FAIL"
+		fi
+		if ((REBOOTS >= MAX_REBOOTS)); then
+			give_up "$MAX_REBOOTS fresh guest(s) booted already (IOPIN_VM_MAX_REBOOTS): the kernel crashed or hung again in $crashed"
+		fi
+		REBOOTS=$((REBOOTS + 1))
+		echo "# iopin-vm: $crashed crashed or hung the guest: booting a fresh one (reboot $REBOOTS of at most $MAX_REBOOTS) for binaries $((STATE[0] + 1))..${#PLAN[@]}"
+		resume_initrd || die "$EXIT_SETUP" "cannot write the resume initramfs"
+		start_qemu "$RUN_DIR/initrd-resume.cpio"
+		continue
+	fi
+	break
+done
+
+if [[ $OUTCOME == exit ]]; then
 	echo "# iopin-vm: run_tests.sh exit code $GUEST_RC, $(elapsed "$T0") s after boot"
 	exit "$GUEST_RC"
 fi
 
-if [[ $TIMED_OUT == kvm ]]; then
+# A fresh guest after a crash that did not finish: the run has a failure
+# already; close the stream.
+if ((REBOOTS)); then
+	case $OUTCOME in
+	run)	[[ -n $CUR_NAME ]] && close_binary "killed by --timeout ${TIMEOUT} s"
+		give_up "killed after ${TIMEOUT} s (--timeout): the suite did not finish" ;;
+	*)	[[ -n $CUR_NAME ]] && close_binary "the guest stopped ($OUTCOME)"
+		give_up "the fresh guest booted after a crash stopped ($OUTCOME) before the suite finished" ;;
+	esac
+fi
+
+if [[ $OUTCOME == kvm ]]; then
 	# Remembered until the host reboots (the probe cache is per boot).
 	[[ -n ${KVM_PROBE_CACHE:-} ]] &&
 		echo "guest did not reach /init within ${KVM_BOOT_LIMIT} s" >"$KVM_PROBE_CACHE"
@@ -538,16 +777,20 @@ if [[ $TIMED_OUT == kvm ]]; then
 		exec "$0" "${ORIG_ARGS[@]}"
 fi
 
-case $TIMED_OUT in
+case $OUTCOME in
 timers)	echo "# iopin-vm: the guest's timers stopped (RCU stall: timer wakeup didn't happen) and it fell silent for ${STALL_SILENCE} s: given up"
-	msg "the guest's timers stopped after $(elapsed "$T0") s: an emulator fault (seen with QEMU/TCG under load), not a verdict on the kernel"
+	msg "the guest's timers stopped after $(elapsed "$T0") s: an emulator fault, not a verdict on the kernel"
 	console_tail
 	exit "$EXIT_SKIP_BISECT" ;;
 halted)	untestable "the kernel decompressor halted (corrupt image)" ;;
 boot)	untestable "no /init after ${BOOT_TIMEOUT} s (hung during boot)" ;;
 run)	if ((INIT_SEEN)); then
-		echo "# iopin-vm: killed after ${TIMEOUT} s (--timeout): the suite did not finish"
 		msg "timeout: $( ((SUITE_SEEN)) && echo "the suite" || echo "the guest setup") did not finish within ${TIMEOUT} s (a test hung the kernel?)"
+		if [[ -n $CUR_NAME ]]; then
+			close_binary "killed by --timeout ${TIMEOUT} s"
+			give_up "killed after ${TIMEOUT} s (--timeout): the suite did not finish"
+		fi
+		echo "# iopin-vm: killed after ${TIMEOUT} s (--timeout): the suite did not finish"
 		console_tail
 		exit "$EXIT_FAIL"
 	fi
@@ -565,8 +808,9 @@ if ((QEMU_RC != 0)) && [[ ! -s $RUN_DIR/console.log ]]; then
 	exit "$EXIT_SETUP"
 fi
 if ((INIT_SEEN)); then
-	echo "# iopin-vm: guest died before the suite finished"
 	msg "the guest died after /init started (kernel panic or reboot during the $( ((SUITE_SEEN)) && echo suite || echo guest setup))"
+	((SUITE_SEEN && ${#PLAN[@]})) && give_up "the guest died between binaries"
+	echo "# iopin-vm: guest died before the suite finished"
 	console_tail
 	exit "$EXIT_FAIL"
 fi
