@@ -288,6 +288,68 @@ guards_refuse() {
 expect "every guest-tree builder guards its root" 0 5 test -z "$(unguarded_builders)"
 expect "root guards refuse empty, / and outside trees" 0 5 guards_refuse
 
+# run_to FILE CMD...: run CMD with its stdout in FILE (and shown).
+run_to() {
+	local f=$1 rc
+	shift
+	"$@" >"$f"
+	rc=$?
+	cat "$f"
+	return "$rc"
+}
+
+# crash_stream_ok FILE REBOOTS RESULT... TOTALS: the stream of a run whose
+# guest crashed: one KTAP header and plan, the top-level results (exactly
+# these, in order), one totals line, REBOOTS fresh guests, the crash reasons
+# and console excerpts, lib/report.awk's JSON and JUnit (the crashed tests
+# fail, stub/hang is an error), and the kernel's KTAP parser (0 errors).
+crash_stream_ok() {
+	local f=$1 reboots=$2 top=${VM_DIR%/*} ksft json want got
+	shift 2
+	want=$(printf '%s\n' "$@")
+	got=$(grep -E '^(not ok|ok) [0-9]+ |^# Totals:' "$f")
+	[[ $got == "$want" ]] || { echo "results:"; echo "$got"; echo "wanted:"; echo "$want"; return 1; }
+	[[ $(grep -c '^KTAP version 1$' "$f") == 1 ]] || { echo "not one KTAP header"; return 1; }
+	[[ $(grep -c '^1\.\.' "$f") == 1 ]] || { echo "not one plan"; return 1; }
+	[[ $(grep -c '^# iopin-vm: .* booting a fresh one' "$f") == "$reboots" ]] ||
+		{ echo "not $reboots fresh guests"; return 1; }
+	grep -q '^    # console: .*Kernel panic - not syncing: sysrq triggered crash' "$f" ||
+		{ echo "no console excerpt of the panic"; return 1; }
+	grep -q '^    not ok 2 stub.panic.b$' "$f" || { echo "stub.panic.b not failed"; return 1; }
+	grep -q '^    ok 3 unreached.3 # SKIP' "$f" || { echo "stub:panic's plan not completed"; return 1; }
+	grep -q '^# stub:first: ' "$f" && { echo "stub:first's BUG line was taken for a crash"; return 1; }
+	if ((reboots)); then
+		grep -q '^# stub:oops: the kernel logged "BUG: kernel NULL pointer dereference' "$f" ||
+			{ echo "stub:oops not failed for its BUG line"; return 1; }
+		grep -q '^    not ok 1 stub.oops.a$' "$f" || { echo "stub.oops.a not failed"; return 1; }
+		grep -q '^# stub:hang: no progress: still running 6 s past its timeout' "$f" ||
+			{ echo "stub:hang not failed for its budget"; return 1; }
+	fi
+	awk -v mode=json -f "$top/lib/report.awk" "$f" >"$WORK/report.json"
+	python3 - "$reboots" "$WORK/report.json" <<'PY' || return 1
+import json, sys
+r = json.load(open(sys.argv[2]))
+v = {(t["binary"], t["test"]): t for t in r["tests"]}
+assert v[("stub/panic", "stub.panic.b")]["verdict"] == "fail", "stub.panic.b"
+assert "sysrq triggered crash" in v[("stub/panic", "stub.panic.b")]["reason"], "panic reason"
+errors = [e["binary"] for e in r["errors"]]
+if sys.argv[1] != "0":
+    assert v[("stub/oops", "stub.oops.a")]["verdict"] == "fail", "stub.oops.a"
+    assert v[("stub/last", "stub.last.a")]["verdict"] == "pass", "stub.last.a"
+    assert errors == ["stub/hang"], errors
+else:
+    assert errors == ["stub/second", "stub/oops", "stub/hang", "stub/last"], errors
+PY
+	awk -v mode=junit -f "$top/lib/report.awk" "$f" | grep -q '<testsuite name="stub/hang" .* errors="1"' ||
+		{ echo "JUnit: stub/hang not an error"; return 1; }
+	ksft=$("$top/tools/deps.sh" --print-ksft-dir 2>/dev/null)
+	if [[ -r $ksft/kunit/kunit.py ]]; then
+		python3 "$ksft/kunit/kunit.py" parse "$f" >"$WORK/kunit.txt" 2>&1
+		grep 'Testing complete' "$WORK/kunit.txt" | grep -qv 'errors:' ||
+			{ echo "kunit.py:"; tail -n 15 "$WORK/kunit.txt"; return 1; }
+	fi
+}
+
 if ((BOOT)); then
 	"$VM_DIR/stub-suite.sh" "$WORK/hang" --hang
 	expect "boot $BOOT_KERNEL, stand-in suite passes" 0 300 \
@@ -295,6 +357,26 @@ if ((BOOT)); then
 	grep -q '^    not ok' "$WORK/out" && echo "# (a VM check failed, see above)"
 	expect "hanging suite killed by --timeout: failure" 1 60 \
 		env IOPIN_SUITE_DIR="$WORK/hang" "$RUN_VM" --kernel "$BOOT_KERNEL" --timeout 30
+	# A guest that panics, oopses and hangs inside three binaries costs
+	# those three only: each gets a verdict (not ok, with the console
+	# excerpt), a fresh guest goes on with the next, and the stream stays
+	# one KTAP stream. Then without reboots: the rest is reported not run.
+	"$VM_DIR/stub-suite.sh" "$WORK/crash" --crash
+	expect "panic, oops and hang cost one binary each: 3 fresh guests" 1 150 \
+		run_to "$WORK/crash.ktap" env IOPIN_SUITE_DIR="$WORK/crash" \
+		IOPIN_VM_CRASH_SILENCE=6 IOPIN_VM_HANG_GRACE=6 "$RUN_VM" \
+		--kernel "$BOOT_KERNEL" --timeout 280 -- --timeout 6
+	expect "crashed run: one KTAP stream, verdicts and reports right" 0 60 \
+		crash_stream_ok "$WORK/crash.ktap" 3 "ok 1 stub:first" "not ok 2 stub:panic" \
+		"ok 3 stub:second" "not ok 4 stub:oops" "not ok 5 stub:hang" "ok 6 stub:last" \
+		"# Totals: pass:6 fail:2 xfail:0 xpass:0 skip:3 error:1"
+	expect "IOPIN_VM_MAX_REBOOTS=0: a panic ends the run, the rest not run" 1 60 \
+		run_to "$WORK/crash0.ktap" env IOPIN_SUITE_DIR="$WORK/crash" IOPIN_VM_MAX_REBOOTS=0 \
+		"$RUN_VM" --kernel "$BOOT_KERNEL" --timeout 120 -- --timeout 6
+	expect "run without reboots: one KTAP stream, the rest not ok" 0 60 \
+		crash_stream_ok "$WORK/crash0.ktap" 0 "ok 1 stub:first" "not ok 2 stub:panic" \
+		"not ok 3 stub:second" "not ok 4 stub:oops" "not ok 5 stub:hang" "not ok 6 stub:last" \
+		"# Totals: pass:3 fail:1 xfail:0 xpass:0 skip:1 error:4"
 	"$VM_DIR/stub-suite.sh" "$WORK/stall" --stall
 	expect "guest whose timers stopped given up: bisect skip" 125 90 \
 		env IOPIN_SUITE_DIR="$WORK/stall" IOPIN_VM_STALL_SILENCE=15 "$RUN_VM" \

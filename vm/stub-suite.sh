@@ -10,13 +10,52 @@
 # and bench/vm-boot.sh to exercise the runner without the real suite.
 # With --hang, run_tests.sh never returns (to test the timeout path); with
 # --stall, it also logs the RCU stall of a guest whose timers stopped.
+# With --crash, DIR holds the real run_tests.sh and six stand-in binaries
+# (collection stub), in this order: first (2 passes; logs a BUG line and
+# goes on: not a crash), panic (1 pass, then panics the kernel in its second
+# test with sysrq-c; a third test is never reached), second (2 passes), oops
+# (logs a BUG line, then hangs in its only test, unkillable: a write to a
+# frozen ext4), hang (the same hang before its first test, no kernel
+# message), last (1 pass): a run that keeps going must give every binary a
+# verdict.
 
 set -eu
 
-dir=${1:?usage: stub-suite.sh DIR [--hang]}
+dir=${1:?usage: stub-suite.sh DIR [--hang|--stall|--crash]}
 hang=${2:-}
 
 rm -rf "$dir"
+if [[ $hang == --crash ]]; then
+	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	mkdir -p "$dir/lib" "$dir/stub"
+	cp "$top/run_tests.sh" "$dir/"
+	cp "$top/lib/report.awk" "$dir/lib/"
+	printf 'stub/%s\n' first panic second oops hang last >"$dir/tests.list"
+	# stand_in NAME BODY: a binary printing KTAP as the kselftest harness
+	# does under KSFT_TAP_LEVEL=1; BODY may use pass TEST and run TEST.
+	stand_in() {
+		cat >"$dir/stub/$1" <<BIN
+#!/bin/bash
+# Stand-in test binary written by vm/stub-suite.sh --crash.
+n=0
+run() { echo "#  RUN           stub.$1.\$1 ..."; }
+pass() { run "\$1"; n=\$((n + 1)); echo "#            OK  stub.$1.\$1"; echo "ok \$n stub.$1.\$1"; }
+# An unkillable hang: a write to the frozen scratch ext4 (D state).
+freeze() { sync; fsfreeze --freeze /mnt/scratch && echo x >/mnt/scratch/frozen; sleep 100000; }
+$2
+BIN
+		chmod +x "$dir/stub/$1"
+	}
+	stand_in first 'echo 1..2; pass a
+echo "BUG: stand-in, logged by stub/first; the guest goes on" >/dev/kmsg; sleep 2; pass b'
+	stand_in panic 'echo 1..3; pass a; run b; sync; echo c >/proc/sysrq-trigger; sleep 100000'
+	stand_in second 'echo 1..2; pass a; pass b'
+	stand_in oops 'echo 1..1; run a
+echo "BUG: kernel NULL pointer dereference, address: 0000000000000000 (stand-in)" >/dev/kmsg; freeze'
+	stand_in hang 'echo 1..2; freeze'
+	stand_in last 'echo 1..1; pass a'
+	exit 0
+fi
 mkdir -p "$dir/vmcheck" "$dir/expectations"
 # A dynamic ELF from the host, so the runner's library resolution is used.
 cp "$(command -v stat)" "$dir/vmcheck/stat"
