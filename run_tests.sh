@@ -675,7 +675,7 @@ exec {guard}> >(exec setsid "$BASH" -c "$(declare -f session_procs kill_binary b
 # Nest a binary's output, counting results and applying expectations.
 # Writes "pass fail xfail xpass skip" to $tmp/counts.
 nest() {
-	local b=$1 line indent="    " pass=0 fail=0 xfail=0 xpass=0 skip=0 fix
+	local b=$1 line indent="    " pass=0 fail=0 xfail=0 xpass=0 skip=0 fix tick=0
 	local re='^(not ok|ok) ([0-9]+) ([^#]*[^# ])( # (.*))?$'
 	# fd 3: stdout, or the binary's log file with --summary.
 	if [ $summary = 1 ]; then
@@ -687,6 +687,8 @@ nest() {
 	else
 		exec 3>&1
 	fi
+	# A VM host that sees no output takes a silent guest for a dead one.
+	[ $summary = 1 ] && [ "${IOPIN_VM:-}" = 1 ] && tick=1
 	echo "${indent}KTAP version 1" >&3
 	while IFS= read -r line; do
 		if [[ "$line" =~ $re ]]; then
@@ -716,6 +718,7 @@ nest() {
 		fi
 		echo "$indent$line" >&3
 		echo "$indent$line" >&"$full"
+		[ $tick = 0 ] || echo "IOPIN-TICK"
 	done
 	echo "ok 0 ${b/\//:}" >&"$full"	# closes the binary for lib/report.awk
 	echo "$pass $fail $xfail $xpass $skip" > "$tmp/counts"
@@ -729,7 +732,8 @@ n=0 failed=0 skipped=0 errors=0
 # In a VM guest (IOPIN_VM=1) the runner tells vm/run-vm.sh, on lines the host
 # swallows, what it runs: "IOPIN-PLAN: B..." (the selection), "IOPIN-RUNNING:
 # N COLL:BIN TIMEOUT" before binary N and "IOPIN-STATE: N PASS FAIL XFAIL
-# XPASS SKIP ERRORS FAILED SKIPPED" (the running totals) after it. When a
+# XPASS SKIP ERRORS FAILED SKIPPED" (the running totals) after it, and
+# with -s "IOPIN-TICK" for each line of output the log takes. When a
 # binary crashes or hangs the guest, the host boots a fresh one with
 # IOPIN_RESUME=FILE: its first line is such a state (the crashed binary
 # included), the rest the stream so far. This run then goes on after binary

@@ -463,7 +463,7 @@ new_binary() {
 	CUR_N=$1 CUR_NAME=$2 CUR_TIMEOUT=$3 CUR_START=$SECONDS
 	[[ $CUR_TIMEOUT =~ ^[0-9]{1,9}$ ]] || CUR_TIMEOUT=900
 	CUR_CONSOLE=$(stat -c %s "$RUN_DIR/console.log" 2>/dev/null || echo 0)
-	NEST_SEEN=0 NEST_PLAN= NEST_DONE=0 NEST_RUN=
+	NEST_SEEN=0 NEST_PLAN="" NEST_DONE=0 NEST_RUN=""
 	NEST_COUNTS=(0 0 0 0 0)	# pass fail xfail xpass skip
 }
 new_binary "" "" 0
@@ -504,6 +504,7 @@ handle_line() {
 	IOPIN-EXIT:*)
 		[[ ${line#IOPIN-EXIT: } =~ ^[0-9]+$ ]] && GUEST_RC=${line#IOPIN-EXIT: } ||
 			out "$line" ;;
+	IOPIN-TICK) ;;		# -s: the binary printed a line (to its log)
 	IOPIN-PLAN:*)
 		read -r -a a <<<"${line#IOPIN-PLAN:}"
 		if ((!${#PLAN[@]})); then
@@ -548,13 +549,13 @@ crash_line() {
 # (--timeout), boot, kvm, halted, timers.
 stream_guest() {
 	local chunk seen b0=$SECONDS last=$SECONDS checked=0
-	INIT_SEEN=0 SUITE_SEEN=0 GUEST_RC= QEMU_RC= OUTCOME= PARTIAL= WHY=
+	INIT_SEEN=0 SUITE_SEEN=0 GUEST_RC="" QEMU_RC="" OUTCOME="" PARTIAL="" WHY=""
 	while :; do
 		if IFS= read -r -t 0.5 -u "$RES_FD" chunk; then
 			handle_line "$PARTIAL$chunk"
 			PARTIAL=
 			last=$SECONDS
-			[[ -n $GUEST_RC ]] && { OUTCOME=exit; break; }
+			[[ -n $GUEST_RC ]] && { OUTCOME="exit"; break; }
 		elif (($? > 128)); then
 			PARTIAL+=$chunk		# timed out in the middle of a line
 		fi
@@ -564,7 +565,7 @@ stream_guest() {
 			QEMU_PID=
 			read_available
 			OUTCOME=died
-			[[ -n $GUEST_RC ]] && OUTCOME=exit
+			[[ -n $GUEST_RC ]] && OUTCOME="exit"
 			break
 		fi
 		if ((!INIT_SEEN && SECONDS - b0 >= BOOT_TIMEOUT)); then
@@ -718,6 +719,8 @@ give_up() {
 	exit "$EXIT_FAIL"
 }
 
+# --timeout counts from the first boot on, across fresh guests.
+SECONDS=0
 start_qemu "$RUN_DIR/initrd.cpio"
 while :; do
 	stream_guest
@@ -786,10 +789,8 @@ halted)	untestable "the kernel decompressor halted (corrupt image)" ;;
 boot)	untestable "no /init after ${BOOT_TIMEOUT} s (hung during boot)" ;;
 run)	if ((INIT_SEEN)); then
 		msg "timeout: $( ((SUITE_SEEN)) && echo "the suite" || echo "the guest setup") did not finish within ${TIMEOUT} s (a test hung the kernel?)"
-		if [[ -n $CUR_NAME ]]; then
-			close_binary "killed by --timeout ${TIMEOUT} s"
-			give_up "killed after ${TIMEOUT} s (--timeout): the suite did not finish"
-		fi
+		[[ -n $CUR_NAME ]] && close_binary "killed by --timeout ${TIMEOUT} s"
+		((${#PLAN[@]})) && give_up "killed after ${TIMEOUT} s (--timeout): the suite did not finish"
 		echo "# iopin-vm: killed after ${TIMEOUT} s (--timeout): the suite did not finish"
 		console_tail
 		exit "$EXIT_FAIL"
