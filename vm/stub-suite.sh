@@ -47,7 +47,7 @@ BIN
 		chmod +x "$dir/stub/$1"
 	}
 	stand_in first 'echo 1..2; pass a
-echo "BUG: stand-in, logged by stub/first; the guest goes on" >/dev/kmsg; sleep 2; pass b'
+echo "BUG: stand-in, logged by stub/first; the guest goes on" >/dev/kmsg; sleep 1; pass b'
 	stand_in panic 'echo 1..3; pass a; run b; sync; echo c >/proc/sysrq-trigger; sleep 100000'
 	stand_in second 'echo 1..2; pass a; pass b'
 	stand_in oops 'echo 1..1; run a
