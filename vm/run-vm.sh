@@ -422,6 +422,7 @@ start_qemu() {
 	# Earlier boots' consoles, for IOPIN_VM_CONSOLE_LOG.
 	[[ -s $RUN_DIR/console.log ]] && cat "$RUN_DIR/console.log" >>"$RUN_DIR/console.before"
 	: >"$RUN_DIR/console.log"
+	CUR_CONSOLE=0
 	printf "%q " "${QEMU[@]}" >"$RUN_DIR/qemu.cmd"
 	T0=$(now)
 	# QEMU dies with this script, SIGKILL included: setpriv gives it a
@@ -458,11 +459,18 @@ out() {
 	printf '%s\n' "$1" >&"$STREAM_FD"
 }
 
+# mark_console: the console lines from here on belong to the next binary
+# (taken when the suite starts and after each binary: the host may read the
+# guest's "IOPIN-RUNNING" only after the console shows what it caused).
+mark_console() {
+	CUR_CONSOLE=$(stat -c %s "$RUN_DIR/console.log" 2>/dev/null || echo 0)
+}
+CUR_CONSOLE=0
+
 # new_binary N NAME TIMEOUT: the guest started binary N.
 new_binary() {
 	CUR_N=$1 CUR_NAME=$2 CUR_TIMEOUT=$3 CUR_START=$SECONDS
 	[[ $CUR_TIMEOUT =~ ^[0-9]{1,9}$ ]] || CUR_TIMEOUT=900
-	CUR_CONSOLE=$(stat -c %s "$RUN_DIR/console.log" 2>/dev/null || echo 0)
 	NEST_SEEN=0 NEST_PLAN="" NEST_DONE=0 NEST_RUN=""
 	NEST_COUNTS=(0 0 0 0 0)	# pass fail xfail xpass skip
 }
@@ -499,6 +507,7 @@ handle_line() {
 		;;
 	IOPIN-SUITE:*)
 		SUITE_SEEN=1
+		mark_console
 		echo "# iopin-vm: suite started after $(elapsed "$T0") s (guest uptime ${line#IOPIN-SUITE: } s)"
 		;;
 	IOPIN-EXIT:*)
@@ -518,7 +527,8 @@ handle_line() {
 	IOPIN-STATE:*)
 		read -r -a a <<<"${line#IOPIN-STATE:}"
 		((${#a[@]} == 9)) && STATE=("${a[@]}")
-		new_binary "" "" 0 ;;
+		new_binary "" "" 0
+		mark_console ;;
 	*)
 		[[ -n $CUR_NAME ]] && track_nested "$line"
 		out "$line" ;;
