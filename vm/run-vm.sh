@@ -101,8 +101,8 @@ STALL_SILENCE=${IOPIN_VM_STALL_SILENCE:-120}
 [[ $STALL_SILENCE =~ ^[1-9][0-9]*$ ]] || usage_error "IOPIN_VM_STALL_SILENCE must be a positive number"
 MAX_REBOOTS=${IOPIN_VM_MAX_REBOOTS:-3}
 [[ $MAX_REBOOTS =~ ^[0-9]+$ ]] || usage_error "IOPIN_VM_MAX_REBOOTS must be a number"
-CRASH_SILENCE=${IOPIN_VM_CRASH_SILENCE:-60}
-[[ $CRASH_SILENCE =~ ^[1-9][0-9]*$ ]] || usage_error "IOPIN_VM_CRASH_SILENCE must be a positive number"
+OOPS_GRACE=${IOPIN_VM_OOPS_GRACE:-60}
+[[ $OOPS_GRACE =~ ^[1-9][0-9]*$ ]] || usage_error "IOPIN_VM_OOPS_GRACE must be a positive number"
 HANG_GRACE=${IOPIN_VM_HANG_GRACE:-60}
 [[ $HANG_GRACE =~ ^[0-9]+$ ]] || usage_error "IOPIN_VM_HANG_GRACE must be a number"
 ((BOOT_TIMEOUT > TIMEOUT)) && BOOT_TIMEOUT=$TIMEOUT
@@ -441,9 +441,11 @@ start_qemu() {
 # A binary that crashes or hangs the guest costs that binary only: the
 # guest's run_tests.sh announces each binary (IOPIN-RUNNING) and the totals
 # after it (IOPIN-STATE); when the guest dies inside a binary (panic: QEMU
-# exits, -no-reboot), falls silent for CRASH_SILENCE s after the console
-# showed an Oops/BUG/panic, or the binary outlives its timeout by HANG_GRACE
-# s (its runner could not kill it), the host closes that binary in the stream
+# exits, -no-reboot), the binary is still running OOPS_GRACE s after the
+# console showed an Oops/BUG (a kernel that oopsed while a task held a lock
+# lets every later test wait for it: seen on 5.10, each test then ends by
+# its harness timeout), or it outlives its timeout by HANG_GRACE s (its
+# runner could not kill it), the host closes that binary in the stream
 # (the test that was running fails with the console excerpt), boots a fresh
 # guest that goes on after it (IOPIN_RESUME), at most MAX_REBOOTS times.
 # What the kernel prints when it oopses or panics.
@@ -471,7 +473,7 @@ CUR_CONSOLE=0
 new_binary() {
 	CUR_N=$1 CUR_NAME=$2 CUR_TIMEOUT=$3 CUR_START=$SECONDS
 	[[ $CUR_TIMEOUT =~ ^[0-9]{1,9}$ ]] || CUR_TIMEOUT=900
-	NEST_SEEN=0 NEST_PLAN="" NEST_DONE=0 NEST_RUN=""
+	NEST_SEEN=0 NEST_PLAN="" NEST_DONE=0 NEST_RUN="" OOPS_AT="" OOPS_LINE="" OOPS_TEST=""
 	NEST_COUNTS=(0 0 0 0 0)	# pass fail xfail xpass skip
 }
 new_binary "" "" 0
@@ -558,7 +560,7 @@ crash_line() {
 # exit (IOPIN-EXIT seen), died (QEMU gone), crash, hang (see above), run
 # (--timeout), boot, kvm, halted, timers.
 stream_guest() {
-	local chunk seen b0=$SECONDS last=$SECONDS checked=0
+	local chunk b0=$SECONDS last=$SECONDS checked=0
 	INIT_SEEN=0 SUITE_SEEN=0 GUEST_RC="" QEMU_RC="" OUTCOME="" PARTIAL="" WHY=""
 	while :; do
 		if IFS= read -r -t 0.5 -u "$RES_FD" chunk; then
@@ -612,17 +614,19 @@ stream_guest() {
 			WHY="no progress: still running ${HANG_GRACE} s past its timeout (${CUR_TIMEOUT} s), its runner could not stop it"
 			break
 		fi
-		# A panic normally ends QEMU at once (panic=-1, -no-reboot); an
-		# Oops or BUG counts only once the guest has stopped talking.
-		if ((SECONDS - last >= 5 && SECONDS != checked)); then
+		# A panic normally ends QEMU at once (panic=-1, -no-reboot): one
+		# on the console with 5 s of silence is a guest that did not
+		# reboot. After an Oops or BUG the binary has OOPS_GRACE s to end.
+		if [[ -z $OOPS_AT ]] && ((SECONDS - checked >= 2)); then
 			checked=$SECONDS
-			seen=$(crash_line)
-			if [[ -n $seen ]] && { [[ $seen == *"Kernel panic"* ]] ||
-				((SECONDS - last >= CRASH_SILENCE)); }; then
-				OUTCOME=crash
-				WHY="the kernel logged \"$seen\" and the guest made no progress for $((SECONDS - last)) s"
-				break
-			fi
+			OOPS_LINE=$(crash_line)
+			[[ -n $OOPS_LINE ]] && OOPS_AT=$SECONDS OOPS_TEST=$NEST_RUN
+		fi
+		if { [[ $OOPS_LINE == *"Kernel panic"* ]] && ((SECONDS - last >= 5)); } ||
+			{ [[ -n $OOPS_AT ]] && ((SECONDS - OOPS_AT >= OOPS_GRACE)); }; then
+			OUTCOME=crash
+			WHY="the kernel logged \"$OOPS_LINE\"${OOPS_TEST:+ (first seen during $OOPS_TEST)} and the binary did not end within $((SECONDS - OOPS_AT)) s"
+			break
 		fi
 	done
 	# Give the guest a moment to power off by itself after the last line.

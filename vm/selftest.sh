@@ -364,7 +364,7 @@ if ((BOOT)); then
 	"$VM_DIR/stub-suite.sh" "$WORK/crash" --crash
 	expect "panic, oops and hang cost one binary each: 3 fresh guests" 1 270 \
 		run_to "$WORK/crash.ktap" env IOPIN_SUITE_DIR="$WORK/crash" \
-		IOPIN_VM_CRASH_SILENCE=10 IOPIN_VM_HANG_GRACE=10 "$RUN_VM" \
+		IOPIN_VM_OOPS_GRACE=10 IOPIN_VM_HANG_GRACE=10 "$RUN_VM" \
 		--kernel "$BOOT_KERNEL" --timeout 280 -- --timeout 6
 	expect "crashed run: one KTAP stream, verdicts and reports right" 0 60 \
 		crash_stream_ok "$WORK/crash.ktap" 3 "ok 1 stub:first" "not ok 2 stub:panic" \
