@@ -29,7 +29,7 @@ if [[ $hang == --crash ]]; then
 	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 	mkdir -p "$dir/lib" "$dir/stub"
 	cp "$top/run_tests.sh" "$dir/"
-	cp "$top/lib/report.awk" "$dir/lib/"
+	cp "$top/lib/report.awk" "$top/lib/debver.sh" "$dir/lib/"
 	printf 'stub/%s\n' first panic second oops hang last >"$dir/tests.list"
 	# stand_in NAME BODY: a binary printing KTAP as the kselftest harness
 	# does under KSFT_TAP_LEVEL=1; BODY may use pass TEST and run TEST.
