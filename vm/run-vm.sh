@@ -52,7 +52,9 @@ of 'make install'), IOPIN_VM_ACCEL=tcg|kvm, IOPIN_VM_BOOT=bzimage,
 IOPIN_VM_BOOT_TIMEOUT (default 180), IOPIN_VM_STALL_SILENCE (default 120),
 IOPIN_VM_APPEND, IOPIN_VM_CONSOLE_LOG, IOPIN_VM_KEEP=1, IOPIN_KERNEL_LOCK (pins, default
 vm/kernels.lock), IOPIN_VM_EXPECT_AS=VERSION (apply package-bounded expectations
-as for that Debian package version).
+as for that Debian package version), IOPIN_VM_MAX_REBOOTS (fresh guests after
+a crash, default 3), IOPIN_VM_OOPS_GRACE (default 60), IOPIN_VM_HANG_GRACE
+(default 60).
 exit: run_tests.sh's code (0 pass, 1 failure, 4 all skipped), 125 kernel
 could not be tested, 2 usage error, 255 host-side setup error.
 USAGE
