@@ -48,7 +48,9 @@ BIN
 	}
 	stand_in first 'echo 1..2; pass a
 echo "BUG: stand-in, logged by stub/first; the guest goes on" >/dev/kmsg; sleep 1; pass b'
-	stand_in panic 'echo 1..3; pass a; run b; sync; echo c >/proc/sysrq-trigger; sleep 100000'
+	# The pause lets the guest's serial driver hand the lines above to
+	# QEMU: what is still in its buffer when the kernel panics is lost.
+	stand_in panic 'echo 1..3; pass a; run b; sync; sleep 1; echo c >/proc/sysrq-trigger; sleep 100000'
 	stand_in second 'echo 1..2; pass a; pass b'
 	stand_in oops 'echo 1..1; run a
 echo "BUG: kernel NULL pointer dereference, address: 0000000000000000 (stand-in)" >/dev/kmsg; freeze'
