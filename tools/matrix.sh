@@ -111,7 +111,19 @@ for k in kernels:
                "exit": int(t[1]) if t else None, "complete": True,
                "errors": [e["binary"] + ": " + e["reason"][:120] for e in rep.get("errors", [])]}
     for r in rep["tests"]:
-        for g in fixes(r["guard"] or "(no guard)"):
+        parts = fixes(r["guard"] or "(no guard)")
+        blame = None
+        if r["verdict"] == "xfail":
+            # An expectation names the fix this failure is due to: with a
+            # combined guard, the failure counts in that fix's row only.
+            m = re.match(r"([0-9a-f]{12}) |unknown-commit (v\S+ .*?) \(expectations/", r["reason"])
+            if m:
+                key = m.group(1) or "unknown-commit " + m.group(2)
+                if key in parts:
+                    blame = key
+        for g in parts:
+            if blame and g != blame:
+                continue
             guards.setdefault(g, 0)
             c = cells.setdefault((g, k), {"n": 0, "pass": 0, "fail": 0, "xpass": 0,
                                           "missing": 0, "unfixed": 0, "skip": 0, "why": set()})
@@ -152,7 +164,7 @@ def order(g):
     return (int(m.group(1)), int(m.group(2)), g) if m else (99, 99, g)
 
 rows = sorted(guards, key=lambda g: order(names[g]))
-w = max([len(x) for x in kernels] + [12])
+w = max([len(x) for x in kernels] + [len(cell(g, k)) for g in rows for k in kernels] + [12])
 print("# iopin kernel matrix: a row per guard, a column per kernel")
 print("guard".ljust(60) + "".join(k.rjust(w + 2) for k in kernels))
 bad = 0
