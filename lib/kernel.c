@@ -279,12 +279,26 @@ static int restore_binding(const struct kstate_entry *e)
 	return rc;
 }
 
-/* Unload module name, waiting up to 30 s while it is busy (a held task, a livepatch transition). */
+/*
+ * Unload module name, waiting up to 30 s while it is busy (a held task, a
+ * livepatch transition). A task that held a reference (iopin_gate's held
+ * task) still runs a few instructions of the module after it dropped it:
+ * once the count is 0, a short pause before the unload lets it return.
+ */
 static int unload_module(const char *name)
 {
+	char path[320], refs[16];
 	int i;
 
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
 	for (i = 0; i < 600; i++) {
+		if (sysfs_read(path, refs, sizeof(refs)) || strcmp(refs, "0")) {
+			if (access(path, F_OK))
+				return 0;	/* gone (or never loaded) */
+			usleep(50000);
+			continue;
+		}
+		usleep(100000);
 		if (!syscall(SYS_delete_module, name, O_NONBLOCK) || errno == ENOENT)
 			return 0;
 		if (errno != EBUSY && errno != EAGAIN)
