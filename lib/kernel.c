@@ -565,6 +565,12 @@ int kmod_load(const char *name, const char *params, const char *before_unload,
 	}
 	snprintf(file, sizeof(file), "%s/%s.ko", kmod_dir(dir, sizeof(dir)), name);
 	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && getenv("IOPIN_KMOD_NOTE")) {
+		/* The VM says why it has none: "none (a bzImage: ...)". */
+		snprintf(why, len, "no %s (%s): the VM's iopin modules: %s", file,
+			 strerror(errno), getenv("IOPIN_KMOD_NOTE"));
+		return 1;
+	}
 	if (fd < 0) {
 		snprintf(why, len, "no %s (%s): iopin builds kmod/ for Debian's packaged kernels in the VM; elsewhere set IOPIN_KMOD_DIR to a build of kmod/ for this kernel",
 			 file, strerror(errno));

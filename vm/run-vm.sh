@@ -334,6 +334,8 @@ GUEST_ARGV+=("${GUEST_ARGS[@]}")
 	printf 'export IOPIN_RNG_BDF=%s\n' "$RNG_BDF"
 	printf 'export IOPIN_SWAP_BDF=%s\n' "$SWAP_BDF"
 	printf 'export IOPIN_SCRATCH_BDF=%s\n' "$SCRATCH_BDF"
+	# What the tests that need iopin's modules say when there are none.
+	printf 'export IOPIN_KMOD_NOTE=%q\n' "$KMOD_NOTE"
 	# The self-test of the gate tests (tools/check-livepatch-mutants.sh).
 	if [[ -n ${IOPIN_LIVEPATCH_MUTANT:-} ]]; then
 		printf 'export IOPIN_LIVEPATCH_MUTANT=%q\n' "$IOPIN_LIVEPATCH_MUTANT"
