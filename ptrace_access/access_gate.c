@@ -23,10 +23,11 @@
  * verdict depends on timing (the bound on the wait for step 2 only turns a
  * hang into a failure).
  *
- * Self-test: with IOPIN_LIVEPATCH_MUTANT=access-phys-no-recheck the setup
- * also loads kmod/iopin_lp_access_phys.c, a livepatch that gives the
- * running kernel's generic_access_phys() its pre-fix form: every test must
- * then fail (tools/check-livepatch-mutants.sh).
+ * Self-test: with IOPIN_LIVEPATCH_MUTANT=access-phys-no-recheck,
+ * kmod/iopin_lp_access_phys.c, a livepatch that gives the running kernel's
+ * generic_access_phys() its pre-fix form, must be active (the VM's /init
+ * loads it for the whole boot; elsewhere the setup loads it, journaled):
+ * every test must then fail (tools/check-livepatch-mutants.sh).
  *
  * Axes: mapping route x access route x read/write.
  */
@@ -156,6 +157,14 @@ static void load_mutant(struct __test_metadata *_metadata)
 	snprintf(enabled, sizeof(enabled), "/sys/kernel/livepatch/%s/enabled", lp_mutants[i].module);
 	snprintf(transition, sizeof(transition), "/sys/kernel/livepatch/%s/transition",
 		 lp_mutants[i].module);
+	/* The VM's /init loads it for the whole boot: once, not per test. */
+	if (!sysfs_read(enabled, v, sizeof(v)) && !strcmp(v, "1")) {
+		ASSERT_EQ(0, sysfs_read(transition, v, sizeof(v)));
+		ASSERT_STREQ("0", v) TH_LOG("%s: livepatch transition not finished", lp_mutants[i].module);
+		ksft_print_msg("livepatch mutant %s (%s, loaded at boot) replaces generic_access_phys()\n",
+			       name, lp_mutants[i].module);
+		return;
+	}
 	rc = kmod_load(lp_mutants[i].module, NULL, enabled, "0", why, sizeof(why));
 	ASSERT_EQ(0, rc) TH_LOG("livepatch mutant %s: %s", name, why);
 	/* Patched once no task is in transition any more. */
