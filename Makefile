@@ -30,7 +30,7 @@ devmem_revoke_TESTS := map revoke rw private_cow pmem
 pci_mmap_TESTS := sysfs procfs remove
 COLLECTIONS += gup_longterm
 gup_longterm_TESTS := rules ro_effects movable pfnmap
-ptrace_access_TESTS := normal force_override shmem_race iomem iomem_ram
+ptrace_access_TESTS := normal force_override shmem_race iomem iomem_ram access_gate
 
 TESTS := $(foreach c,$(COLLECTIONS),$(addprefix $(c)/,$($(c)_TESTS)))
 LIB_OBJS := lib/kernel.o lib/mem.o lib/pin.o lib/task.o lib/vfio.o lib/iomem.o lib/trace.o lib/xdp.o lib/rdma.o

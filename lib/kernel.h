@@ -63,6 +63,22 @@ int kstate_pci_present(const char *bdf);
  * keeper swaps it off and unlinks it.
  */
 int kstate_swapfile(const char *path);
+/*
+ * iopin's own kernel modules (kmod/): NAME.ko from $IOPIN_KMOD_DIR, else
+ * /lib/modules/<release>/iopin/ (where the VM puts them). kmod_load()
+ * journals the unload first (the keeper writes value to before_unload, if
+ * given, e.g. a livepatch's enabled file, then unloads the module, waiting
+ * while it is busy), then loads it with params. The taint bits the load
+ * sets (O, E, K) are not held against the test: health_end() ignores a
+ * new bit that the kernel log says an iopin_* module set.
+ * Returns 0 loaded; 1 when it cannot be loaded here (no module support, no
+ * kprobes, no such file, lockdown, signature enforcement), with why a SKIP
+ * reason; -1 on any other failure, with why.
+ */
+int kmod_load(const char *name, const char *params, const char *before_unload,
+	      const char *value, char *why, size_t len);
+const char *kmod_dir(char *buf, size_t len);
+
 /* Put everything back now and wait until it is done (normal teardown). */
 void kstate_restore(void);
 const char *kstate_lock_path(void);

@@ -26,7 +26,7 @@
  * virtio-blk; unbind, bind and removal journaled). gdb_bar: Debian's gdb (gdb-minimal
  * in the VM) examines a BAR mapping of a tracee.
  */
-#include "ptrace_access.h"
+#include "claimable.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -44,18 +44,6 @@
 #define REMOVAL_GUARD "74b30195395c v5.12 sysfs: Support zapping of binary attr mmaps (device removal: no fix known)"
 #define PHYS_GUARD "96667f8a4382 v5.12 mm: Close race in generic_access_phys"
 #define NEEDS_BAR (NEEDS_ROOT | NEEDS_PCI_DEVICE)
-
-/* The routes that reach generic_access_phys(). */
-#define PHYS_ACCESS_ROUTES(X, ...)					\
-	TRACER_ROUTES(X, __VA_ARGS__)					\
-	X(proc_self_mem, ROUTE_PROC_SELF_MEM, __VA_ARGS__)
-
-#define MAP_X_ACCESS(id, rid, err, rawio, guard, fix, aid, a)		\
-	FIXTURE_VARIANT_ADD(fix, id##_##aid) {				\
-		.route = IOMEM_ROUTE_INIT(id, rid, err, rawio, guard),	\
-		.access = a,						\
-	};
-#define ACCESS_X_MAPS(aid, a, fix) IOMEM_ROUTES(MAP_X_ACCESS, fix, aid, a)
 
 /* BAR pages the tests use: the mapping at 0, distant pages 5 and 9. */
 #define VIEW_PAGES	16
@@ -478,14 +466,7 @@ IOPIN_TEST(bar, write_across_adjacent_mappings_lands_only_in_the_two_pages,
  * never the stale data of a revoked pfn (96667f8a4382 re-checks the pte).
  */
 FIXTURE(claim) {
-	struct iomem_dev d;
-	int bar;
-	char driver[64];
-	struct iomem_map m;
-	uint64_t map_off;	/* of the mapping in the BAR */
-	size_t num_queues_off;	/* in the mapping */
-	size_t status_off;
-	uint16_t num_queues;
+	struct claimable c;
 };
 
 FIXTURE_VARIANT(claim) {
@@ -495,66 +476,21 @@ FIXTURE_VARIANT(claim) {
 
 PHYS_ACCESS_ROUTES(ACCESS_X_MAPS, claim)
 
-#define CLAIM_NEEDS (NEEDS_ROOT | NEEDS_PCI_DEVICE | NEEDS_IOMEM_STRICT | NEEDS_DESTRUCTIVE)
-
-/* Unbind the device (journaled) and map the page of its common config. */
-static void unbound_bar_setup(struct __test_metadata *_metadata, FIXTURE_DATA(claim) *self,
-			const struct iomem_route *route)
-{
-	struct iomem_claim_regs regs;
-	size_t ps = page_size();
-	char why[320];
-
-	IOMEM_PICK(IOMEM_ROLE_CLAIMABLE, &self->d, &self->bar);
-	IOMEM_ROUTE_NEEDED(route, &self->d, self->bar);
-	if (iomem_claim_regs(&self->d, self->bar, &regs, why, sizeof(why)))
-		SKIP(return, "no register of known value: %s", why);
-	/* Both registers in the one page mapped. */
-	self->map_off = regs.constant & ~(uint64_t)(ps - 1);
-	if ((regs.state & ~(uint64_t)(ps - 1)) != self->map_off)
-		SKIP(return, "%s: %s registers in two pages", self->d.bdf, regs.what);
-	self->num_queues_off = regs.constant - self->map_off;
-	self->status_off = regs.state - self->map_off;
-	snprintf(self->driver, sizeof(self->driver), "%s", self->d.driver);
-	IOMEM_UNBIND_OK(&self->d);
-	ASSERT_CLAIMED(&self->d, self->bar, false);
-	IOMEM_MAP_OK(&self->m, route, &self->d, self->bar, self->map_off, ps);
-	self->num_queues = *(volatile uint16_t *)((volatile char *)self->m.addr +
-						  self->num_queues_off);
-	ASSERT_NE(0, self->num_queues) TH_LOG("num_queues reads 0: not the register");
-	ksft_print_msg("%s BAR%d (%s), num_queues %u; mapped by %s\n", self->d.bdf,
-		       self->bar, self->driver, self->num_queues, route->name);
-	the_tracee = (struct tracee){ .addr = (char *)self->m.addr, .len = ps,
-				      .prot = PROT_READ | PROT_WRITE };
-}
-
 FIXTURE_SETUP(claim)
 {
-	unbound_bar_setup(_metadata, self, &variant->route);
+	claimable_setup(_metadata, &self->c, &variant->route, &the_tracee);
 }
 
 FIXTURE_TEARDOWN(claim)
 {
 	tracee_kill(&the_tracee);
-	iomem_unmap(&self->m);
+	iomem_unmap(&self->c.m);
 	kstate_restore();
 }
 
-/*
- * Read 8 bytes from num_queues on (whole words for PEEKDATA): the device
- * answers register by register, so the access must start at the register.
- */
-static ssize_t read_num_queues(FIXTURE_DATA(claim) *self, enum trace_route a,
-			       uint16_t *nq, int *err)
+static ssize_t read_num_queues(struct claimable *c, enum trace_route a, uint16_t *nq, int *err)
 {
-	char buf[8];
-	ssize_t ret;
-
-	ret = tracee_access(&the_tracee, a, false, (char *)self->m.addr + self->num_queues_off,
-			 buf, 8, err);
-	if (ret == 8)
-		memcpy(nq, buf, 2);
-	return ret;
+	return claimable_read_num_queues(&the_tracee, c, a, nq, err);
 }
 
 IOPIN_TEST(claim, reads_fail_with_eio_once_a_driver_claims_the_bar,
@@ -565,13 +501,13 @@ IOPIN_TEST(claim, reads_fail_with_eio_once_a_driver_claims_the_bar,
 	int err;
 
 	TRACEE_START(&the_tracee, "rw-s");
-	ret = read_num_queues(self, variant->access, &nq, &err);
+	ret = read_num_queues(&self->c, variant->access, &nq, &err);
 	ACCESS_DONE(ret, err);
 	EXPECT_COUNT(ret, err, 8, "read before the claim");
-	EXPECT_BYTES(&nq, &self->num_queues, 2, "num_queues before the claim");
-	IOMEM_BIND_OK(&self->d, self->driver);
-	ASSERT_CLAIMED(&self->d, self->bar, true);
-	ret = read_num_queues(self, variant->access, &nq, &err);
+	EXPECT_BYTES(&nq, &self->c.num_queues, 2, "num_queues before the claim");
+	IOMEM_BIND_OK(&self->c.d, self->c.driver);
+	ASSERT_CLAIMED(&self->c.d, self->c.bar, true);
+	ret = read_num_queues(&self->c, variant->access, &nq, &err);
 	ACCESS_DONE(ret, err);
 	EXPECT_ERRNO(ret, err, EIO, "read after the claim");
 	EXPECT_TRACEE_OK(&the_tracee, "tracee");
@@ -583,7 +519,7 @@ IOPIN_TEST(claim, reads_fail_with_eio_once_a_driver_claims_the_bar,
  * a range nobody claims stays mappable, so it is not crossed here.)
  */
 FIXTURE(removal) {
-	FIXTURE_DATA(claim) c;
+	struct claimable c;
 };
 
 FIXTURE_VARIANT(removal) {
@@ -596,7 +532,7 @@ PHYS_ACCESS_ROUTES(PCI_MAP_X_ACCESS, removal)
 
 FIXTURE_SETUP(removal)
 {
-	unbound_bar_setup(_metadata, &self->c, &variant->route);
+	claimable_setup(_metadata, &self->c, &variant->route, &the_tracee);
 }
 
 FIXTURE_TEARDOWN(removal)
@@ -741,7 +677,7 @@ static bool await_count(const long *count, long at_least)
 }
 
 FIXTURE(claim_race) {
-	FIXTURE_DATA(claim) c;
+	struct claimable c;
 	struct claim_race *r;
 	pthread_t readers[RACE_READERS];	/* /proc/self/mem: ours */
 	int nreaders;
@@ -760,7 +696,7 @@ MEM_FILE_ROUTES(ACCESS_X_MAPS, claim_race)
 
 FIXTURE_SETUP(claim_race)
 {
-	unbound_bar_setup(_metadata, &self->c, &variant->route);
+	claimable_setup(_metadata, &self->c, &variant->route, &the_tracee);
 	self->r = mmap(NULL, sizeof(*self->r), PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->r);
@@ -788,7 +724,7 @@ FIXTURE_TEARDOWN(claim_race)
 IOPIN_TEST(claim_race, reads_preempted_by_a_claim_never_see_what_the_driver_wrote,
 	   .guard = PHYS_GUARD, .needs = CLAIM_NEEDS)
 {
-	FIXTURE_DATA(claim) *c = &self->c;
+	struct claimable *c = &self->c;
 	struct claim_race *r = self->r;
 	struct timespec t0;
 	long cycles, ms = 0, same;

@@ -13,10 +13,11 @@
 #  5. self-test switch (--selftest-fault verify): every test that passed
 #     in 3. must now report "not ok" (every check can fail); in the VM too;
 #  6. make install: the installed suite runs without the source tree;
-#  7. the suite in QEMU on Debian's 6.12 and 6.1 kernels, the builds
+#  7. the suite in QEMU on Debian's kernels of every line, the builds
 #     vm/kernels.lock pins (never "the newest today": that is make
-#     check-newest), each against its expectations file (skipped with
-#     --native-only).
+#     check-newest), each against its expectations file, and the
+#     livepatch mutants on 6.12 and 6.1 (tools/check-livepatch-mutants.sh)
+#     (skipped with --native-only).
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -420,6 +421,21 @@ if [ $native_only = 0 ] && [ -x vm/run-vm.sh ]; then
 	if [ -x vm/selftest.sh ]; then
 		step "VM runner self-test, with the boots (a stand-in suite: passing, hanging, stalled)"
 		vm/selftest.sh --boot "$(pinned debian-6.12)" && ok "vm/selftest.sh --boot" || bad "vm/selftest.sh --boot"
+	fi
+fi
+
+# Livepatch mutants: a stock kernel with one fix undone by a livepatch of
+# kmod/ (access-phys-no-recheck): every test of the binary that guards it
+# must fail with it and pass without it. About 1.5-2 min for both kernels.
+if [ $native_only = 0 ] && [ -x vm/run-vm.sh ]; then
+	step "livepatch mutants in QEMU on debian-6.12 and debian-6.1"
+	if tools/check-livepatch-mutants.sh -k "$(pinned debian-6.12)" -k "$(pinned debian-6.1)" \
+		> "$out/lp-mutants.txt" 2>&1; then
+		grep -E '^(kernel|debian)' "$out/lp-mutants.txt"
+		ok "tools/check-livepatch-mutants.sh"
+	else
+		tail -n 20 "$out/lp-mutants.txt"
+		bad "tools/check-livepatch-mutants.sh"
 	fi
 fi
 

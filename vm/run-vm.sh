@@ -20,6 +20,8 @@ TOP_DIR=${VM_DIR%/*}
 . "$VM_DIR/lib/kernel.sh"
 # shellcheck source=vm/lib/initramfs.sh
 . "$VM_DIR/lib/initramfs.sh"
+# shellcheck source=vm/lib/kmod.sh
+. "$VM_DIR/lib/kmod.sh"
 
 # Fixed guest topology; vm/README.md documents it and tests rely on it.
 readonly MEM_MB=2048 SMP=2
@@ -212,6 +214,26 @@ else
 		exit "$EXIT_SETUP"
 fi
 
+# iopin's own modules (kmod/), for a Debian kernel: built once against its
+# headers packages, put in /lib/modules/RELEASE/iopin/ and loaded only by
+# the tests that need them. Elsewhere (a bzImage) there are none, and those
+# tests SKIP saying so.
+KMOD_CPIO=$RUN_DIR/kmod.cpio
+KMOD_NOTE="none (no Debian headers package for this kernel)"
+: >"$KMOD_CPIO"
+if [[ -n $K_DEB_VERSION ]]; then
+	if kmod_dir=$(with_cache_lock kmod_build_debian "$K_RELEASE" "$K_DEB_VERSION"); then
+		kmod_root=$(new_stage_dir kmod) || exit "$EXIT_SETUP"
+		mkdir -p "$kmod_root/usr/lib/modules/$K_RELEASE/iopin"
+		cp "$kmod_dir"/*.ko "$kmod_root/usr/lib/modules/$K_RELEASE/iopin/"
+		cpio_pack "$kmod_root" "$KMOD_CPIO" || exit "$EXIT_SETUP"
+		rm -rf "$kmod_root"
+		KMOD_NOTE="$(cd "$kmod_dir" && echo *.ko) (built against linux-headers-$K_RELEASE $K_DEB_VERSION)"
+	else
+		KMOD_NOTE="none (building kmod/ against linux-headers-$K_RELEASE $K_DEB_VERSION failed)"
+	fi
+fi
+
 # Pre-made disks, pristine in the cache; the guest writes to a snapshot.
 SWAP_IMG=$IOPIN_CACHE/disks/swap-${SWAP_MB}M.img
 SCRATCH_IMG=$IOPIN_CACHE/disks/scratch-${SCRATCH_MB}M.ext4
@@ -332,6 +354,12 @@ GUEST_ARGV+=("${GUEST_ARGS[@]}")
 	# (make check-newest: a newer build against the pinned one's).
 	debver=${IOPIN_VM_EXPECT_AS:-$K_DEBVER}
 	[[ -z $debver ]] || printf 'export IOPIN_KERNEL_DEBVER=%q\n' "$debver"
+	# What the tests that need iopin's modules say when there are none.
+	printf 'export IOPIN_KMOD_NOTE=%q\n' "$KMOD_NOTE"
+	# The self-test of the gate tests (tools/check-livepatch-mutants.sh).
+	if [[ -n ${IOPIN_LIVEPATCH_MUTANT:-} ]]; then
+		printf 'export IOPIN_LIVEPATCH_MUTANT=%q\n' "$IOPIN_LIVEPATCH_MUTANT"
+	fi
 } >"$RUN_DIR/env"
 
 build_suite "$RUN_DIR/suite-root" "$RUN_DIR/suite.cpio" "$SUITE_DIR" \
@@ -339,7 +367,7 @@ build_suite "$RUN_DIR/suite-root" "$RUN_DIR/suite.cpio" "$SUITE_DIR" \
 # Mark the cached pieces as used; drop those that no run used for a week.
 touch "$BASE_CPIO" "$MODS_CPIO" "$MODS_CPIO.summary"
 find "$IOPIN_CACHE/initramfs" -maxdepth 1 -name '*.cpio*' -mtime +7 -delete 2>/dev/null
-cat "$BASE_CPIO" "$MODS_CPIO" "$RUN_DIR/suite.cpio" >"$RUN_DIR/initrd.cpio" ||
+cat "$BASE_CPIO" "$MODS_CPIO" "$KMOD_CPIO" "$RUN_DIR/suite.cpio" >"$RUN_DIR/initrd.cpio" ||
 	die "$EXIT_SETUP" "cannot write $RUN_DIR/initrd.cpio"
 rm -rf "$RUN_DIR/suite-root" "$RUN_DIR/stage"
 
@@ -397,6 +425,7 @@ read -r _ mods_missing <<<"$(grep '^missing' "$MODS_CPIO.summary")"
 echo "# iopin-vm: kernel $K_RELEASE ($K_DESC, $K_BOOT_MODE boot), accel $ACCEL ($ACCEL_NOTE), machine q35, cpu $cpu, $SMP cpus, $MEM_MB MiB in 2 NUMA nodes"
 echo "# iopin-vm: devices: intel-iommu (intremap, caching-mode), edu $EDU_BDF, ivshmem-plain $IVSHMEM_BDF (1 MiB, pattern $IVSHMEM_PATTERN), virtio-rng $RNG_BDF, swap virtio-blk $SWAP_BDF (${SWAP_MB} MiB), scratch ext4 virtio-blk $SCRATCH_BDF (${SCRATCH_MB} MiB), claim virtio-blk $CLAIM_BDF (1 MiB null-co, for the iomem claim tests)"
 echo "# iopin-vm: modules: ${mods_load:-none}; built in: ${mods_builtin:-none}; not in this kernel (skipped): ${mods_missing:-none}"
+echo "# iopin-vm: iopin modules: $KMOD_NOTE"
 guest_cmd=/iopin/run_tests.sh
 for a in "${GUEST_ARGV[@]}"; do guest_cmd+=" $(printf %q "$a")"; done
 echo "# iopin-vm: guest command: $guest_cmd"

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * iopin_lp_access_phys: the mutant "access-phys-no-recheck" as a livepatch.
+ *
+ * Replaces generic_access_phys() of a stock kernel with its form before
+ * 96667f8a4382 ("mm: Close race in generic_access_phys", v5.12): one pte
+ * lookup, then ioremap_prot() and the copy, with no second lookup. An
+ * access that a driver's claim revoked between the lookup and the copy
+ * then goes to the stale pfn. Everything else (the write permission check,
+ * and on 6.12.118 the one-page clamp) is kept, so that only the re-check
+ * is missing.
+ *
+ * Only for iopin's self-test of its gate tests (ptrace_access/access_gate
+ * with IOPIN_LIVEPATCH_MUTANT=access-phys-no-recheck): loading it taints
+ * the kernel (K). Disable it through
+ * /sys/kernel/livepatch/iopin_lp_access_phys/enabled before unloading.
+ */
+#include <linux/io.h>
+#include <linux/livepatch.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/version.h>
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+static int generic_access_phys_no_recheck(struct vm_area_struct *vma, unsigned long addr,
+					  void *buf, int len, int write)
+{
+	struct follow_pfnmap_args args = { .vma = vma, .address = addr };
+	int offset = offset_in_page(addr);
+	resource_size_t phys;
+	void __iomem *maddr;
+	unsigned long prot;
+	bool writable;
+
+	if (!(vma->vm_flags & (VM_IO | VM_PFNMAP)))
+		return -EINVAL;
+	/* As the kernel it patches: never past the page. */
+	len = min_t(int, len, PAGE_SIZE - offset);
+	if (follow_pfnmap_start(&args))
+		return -EINVAL;
+	prot = pgprot_val(args.pgprot);
+	phys = (resource_size_t)args.pfn << PAGE_SHIFT;
+	writable = args.writable;
+	follow_pfnmap_end(&args);
+
+	if ((write & FOLL_WRITE) && !writable)
+		return -EINVAL;
+	maddr = ioremap_prot(phys, PAGE_ALIGN(len + offset), prot);
+	if (!maddr)
+		return -ENOMEM;
+	/* The mutation: no second lookup, the pfn may be gone by now. */
+	if (write)
+		memcpy_toio(maddr + offset, buf, len);
+	else
+		memcpy_fromio(buf, maddr + offset, len);
+	iounmap(maddr);
+	return len;
+}
+#else
+static int generic_access_phys_no_recheck(struct vm_area_struct *vma, unsigned long addr,
+					  void *buf, int len, int write)
+{
+	int offset = offset_in_page(addr);
+	resource_size_t phys;
+	void __iomem *maddr;
+	unsigned long prot;
+	spinlock_t *ptl;
+	pte_t *ptep, pte;
+
+	if (!(vma->vm_flags & (VM_IO | VM_PFNMAP)))
+		return -EINVAL;
+	if (follow_pte(vma->vm_mm, addr, &ptep, &ptl))
+		return -EINVAL;
+	pte = *ptep;
+	pte_unmap_unlock(ptep, ptl);
+	prot = pgprot_val(pte_pgprot(pte));
+	phys = (resource_size_t)pte_pfn(pte) << PAGE_SHIFT;
+
+	if ((write & FOLL_WRITE) && !pte_write(pte))
+		return -EINVAL;
+	maddr = ioremap_prot(phys, PAGE_ALIGN(len + offset), prot);
+	if (!maddr)
+		return -ENOMEM;
+	/* The mutation: no second lookup, the pfn may be gone by now. */
+	if (write)
+		memcpy_toio(maddr + offset, buf, len);
+	else
+		memcpy_fromio(buf, maddr + offset, len);
+	iounmap(maddr);
+	return len;
+}
+#endif
+
+static struct klp_func lp_funcs[] = {
+	{ .old_name = "generic_access_phys", .new_func = generic_access_phys_no_recheck },
+	{ }
+};
+
+static struct klp_object lp_objs[] = {
+	{ .name = NULL, .funcs = lp_funcs },	/* vmlinux */
+	{ }
+};
+
+static struct klp_patch lp_patch = {
+	.mod = THIS_MODULE,
+	.objs = lp_objs,
+};
+
+static int __init lp_init(void)
+{
+	return klp_enable_patch(&lp_patch);
+}
+
+static void __exit lp_exit(void)
+{
+}
+
+module_init(lp_init);
+module_exit(lp_exit);
+MODULE_DESCRIPTION("iopin mutant: generic_access_phys() without its re-check");
+MODULE_LICENSE("GPL");
+MODULE_INFO(livepatch, "Y");
