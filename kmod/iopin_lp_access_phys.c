@@ -21,6 +21,29 @@
 #include <linux/module.h>
 #include <linux/version.h>
 
+/*
+ * The copy through an ioremap of the pfn looked up once, with the write
+ * permission of that lookup. The mutation: no second lookup afterwards,
+ * the pfn may be gone by the time of the copy.
+ */
+static int copy_once_looked_up(resource_size_t phys, unsigned long prot, bool writable,
+			       int offset, void *buf, int len, int write)
+{
+	void __iomem *maddr;
+
+	if ((write & FOLL_WRITE) && !writable)
+		return -EINVAL;
+	maddr = ioremap_prot(phys, PAGE_ALIGN(len + offset), prot);
+	if (!maddr)
+		return -ENOMEM;
+	if (write)
+		memcpy_toio(maddr + offset, buf, len);
+	else
+		memcpy_fromio(buf, maddr + offset, len);
+	iounmap(maddr);
+	return len;
+}
+
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
 static int generic_access_phys_no_recheck(struct vm_area_struct *vma, unsigned long addr,
 					  void *buf, int len, int write)
@@ -28,7 +51,6 @@ static int generic_access_phys_no_recheck(struct vm_area_struct *vma, unsigned l
 	struct follow_pfnmap_args args = { .vma = vma, .address = addr };
 	int offset = offset_in_page(addr);
 	resource_size_t phys;
-	void __iomem *maddr;
 	unsigned long prot;
 	bool writable;
 
@@ -42,28 +64,13 @@ static int generic_access_phys_no_recheck(struct vm_area_struct *vma, unsigned l
 	phys = (resource_size_t)args.pfn << PAGE_SHIFT;
 	writable = args.writable;
 	follow_pfnmap_end(&args);
-
-	if ((write & FOLL_WRITE) && !writable)
-		return -EINVAL;
-	maddr = ioremap_prot(phys, PAGE_ALIGN(len + offset), prot);
-	if (!maddr)
-		return -ENOMEM;
-	/* The mutation: no second lookup, the pfn may be gone by now. */
-	if (write)
-		memcpy_toio(maddr + offset, buf, len);
-	else
-		memcpy_fromio(buf, maddr + offset, len);
-	iounmap(maddr);
-	return len;
+	return copy_once_looked_up(phys, prot, writable, offset, buf, len, write);
 }
 #else
 static int generic_access_phys_no_recheck(struct vm_area_struct *vma, unsigned long addr,
 					  void *buf, int len, int write)
 {
 	int offset = offset_in_page(addr);
-	resource_size_t phys;
-	void __iomem *maddr;
-	unsigned long prot;
 	spinlock_t *ptl;
 	pte_t *ptep, pte;
 
@@ -73,21 +80,9 @@ static int generic_access_phys_no_recheck(struct vm_area_struct *vma, unsigned l
 		return -EINVAL;
 	pte = *ptep;
 	pte_unmap_unlock(ptep, ptl);
-	prot = pgprot_val(pte_pgprot(pte));
-	phys = (resource_size_t)pte_pfn(pte) << PAGE_SHIFT;
-
-	if ((write & FOLL_WRITE) && !pte_write(pte))
-		return -EINVAL;
-	maddr = ioremap_prot(phys, PAGE_ALIGN(len + offset), prot);
-	if (!maddr)
-		return -ENOMEM;
-	/* The mutation: no second lookup, the pfn may be gone by now. */
-	if (write)
-		memcpy_toio(maddr + offset, buf, len);
-	else
-		memcpy_fromio(buf, maddr + offset, len);
-	iounmap(maddr);
-	return len;
+	return copy_once_looked_up((resource_size_t)pte_pfn(pte) << PAGE_SHIFT,
+				   pgprot_val(pte_pgprot(pte)), pte_write(pte),
+				   offset, buf, len, write);
 }
 #endif
 
