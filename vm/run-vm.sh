@@ -228,9 +228,10 @@ if [[ -n $K_DEB_VERSION ]]; then
 		cp "$kmod_dir"/*.ko "$kmod_root/usr/lib/modules/$K_RELEASE/iopin/"
 		cpio_pack "$kmod_root" "$KMOD_CPIO" || exit "$EXIT_SETUP"
 		rm -rf "$kmod_root"
-		KMOD_NOTE="$(cd "$kmod_dir" && echo *.ko) (built against linux-headers-$K_RELEASE $K_DEB_VERSION)"
+		KMOD_NOTE="$(cd "$kmod_dir" && echo *.ko) (built against linux-headers-$K_RELEASE $K_DEB_VERSION$(sed -n 's/.*; not built:/; not built for this kernel:/p' "$kmod_dir/build.log"))"
 	else
-		KMOD_NOTE="none (building kmod/ against linux-headers-$K_RELEASE $K_DEB_VERSION failed)"
+		KMOD_NOTE="none ($(cat "$IOPIN_CACHE/kmod/$K_RELEASE-$(kmod_src_hash).why" 2>/dev/null ||
+			echo "building kmod/ against linux-headers-$K_RELEASE $K_DEB_VERSION failed"))"
 	fi
 fi
 
