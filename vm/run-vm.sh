@@ -657,7 +657,7 @@ stream_guest() {
 		if { [[ $OOPS_LINE == *"Kernel panic"* ]] && ((SECONDS - last >= 5)); } ||
 			{ [[ -n $OOPS_AT ]] && ((SECONDS - OOPS_AT >= OOPS_GRACE)); }; then
 			OUTCOME=crash
-			WHY="the kernel logged \"$OOPS_LINE\"${OOPS_TEST:+ (first seen during $OOPS_TEST)} and the binary did not end within $((SECONDS - OOPS_AT)) s"
+			WHY="kernel bug: the kernel logged \"$OOPS_LINE\"${OOPS_TEST:+ (first seen during $OOPS_TEST)} and the binary did not end within $((SECONDS - OOPS_AT)) s"
 			break
 		fi
 	done
@@ -776,7 +776,7 @@ while :; do
 	if [[ -n $CUR_NAME && $OUTCOME =~ ^(died|crash|hang)$ ]]; then
 		if [[ $OUTCOME == died ]]; then
 			WHY=$(crash_line)
-			WHY="the guest died${WHY:+ (the kernel logged \"$WHY\")}"
+			WHY="${WHY:+kernel bug: }the guest died${WHY:+ (the kernel logged \"$WHY\")}"
 		fi
 		crashed=$CUR_NAME
 		msg "$crashed: $WHY"
