@@ -24,7 +24,12 @@ TOP_DIR=${VM_DIR%/*}
 . "$VM_DIR/lib/kmod.sh"
 
 # Fixed guest topology; vm/README.md documents it and tests rely on it.
-readonly MEM_MB=2048 SMP=2
+# IOPIN_VM_MEM_MB: more guest memory (make check's boot for the 1 GiB
+# hugetlb cases); the default topology is what every other run uses.
+MEM_MB=${IOPIN_VM_MEM_MB:-2048}
+[[ $MEM_MB =~ ^[1-9][0-9]*$ ]] && ((MEM_MB >= 2048 && MEM_MB <= 16384 && MEM_MB % 2 == 0)) ||
+	die "$EXIT_USAGE" "IOPIN_VM_MEM_MB=$MEM_MB: an even number of MiB from 2048 to 16384"
+readonly MEM_MB SMP=2
 readonly EDU_BDF=0000:00:03.0 IVSHMEM_BDF=0000:00:04.0 RNG_BDF=0000:00:05.0
 readonly SWAP_BDF=0000:00:06.0 SCRATCH_BDF=0000:00:07.0 CLAIM_BDF=0000:00:08.0
 readonly SWAP_MB=256 SCRATCH_MB=256 IVSHMEM_SIZE=1M
@@ -52,7 +57,7 @@ usage: ${0##*/} --kernel KERNEL [--modules DIR] [--expect FILE] [--timeout SECS]
 environment: IOPIN_CACHE, IOPIN_SUITE_DIR (prebuilt suite install dir instead
 of 'make install'), IOPIN_VM_ACCEL=tcg|kvm, IOPIN_VM_BOOT=bzimage,
 IOPIN_VM_BOOT_TIMEOUT (default 180), IOPIN_VM_STALL_SILENCE (default 120),
-IOPIN_VM_APPEND, IOPIN_VM_CONSOLE_LOG, IOPIN_VM_KEEP=1, IOPIN_KERNEL_LOCK (pins, default
+IOPIN_VM_APPEND, IOPIN_VM_MEM_MB, IOPIN_VM_CONSOLE_LOG, IOPIN_VM_KEEP=1, IOPIN_KERNEL_LOCK (pins, default
 vm/kernels.lock), IOPIN_VM_EXPECT_AS=VERSION (apply package-bounded expectations
 as for that Debian package version), IOPIN_VM_MAX_REBOOTS (fresh guests after
 a crash, default 3), IOPIN_VM_OOPS_GRACE (default 60), IOPIN_VM_HANG_GRACE
