@@ -226,17 +226,17 @@ fi
 KMOD_CPIO=$RUN_DIR/kmod.cpio
 KMOD_NOTE="none (no Debian headers package for this kernel)"
 : >"$KMOD_CPIO"
-if [[ -n $K_DEB_VERSION ]]; then
-	if kmod_dir=$(with_cache_lock kmod_build_debian "$K_RELEASE" "$K_DEB_VERSION"); then
+if [[ -n $K_HEADERS_VERSION ]]; then
+	if kmod_dir=$(with_cache_lock kmod_build_debian "$K_RELEASE" "$K_HEADERS_VERSION"); then
 		kmod_root=$(new_stage_dir kmod) || exit "$EXIT_SETUP"
 		mkdir -p "$kmod_root/usr/lib/modules/$K_RELEASE/iopin"
 		cp "$kmod_dir"/*.ko "$kmod_root/usr/lib/modules/$K_RELEASE/iopin/"
 		cpio_pack "$kmod_root" "$KMOD_CPIO" || exit "$EXIT_SETUP"
 		rm -rf "$kmod_root"
-		KMOD_NOTE="$(cd "$kmod_dir" && echo *.ko) (built against linux-headers-$K_RELEASE $K_DEB_VERSION$(sed -n 's/.*; not built:/; not built for this kernel:/p' "$kmod_dir/build.log"))"
+		KMOD_NOTE="$(cd "$kmod_dir" && echo *.ko) (built against linux-headers-$K_RELEASE $K_HEADERS_VERSION$(sed -n 's/.*; not built:/; not built for this kernel:/p' "$kmod_dir/build.log"))"
 	else
 		KMOD_NOTE="none ($(cat "$IOPIN_CACHE/kmod/$K_RELEASE-$(kmod_src_hash).why" 2>/dev/null ||
-			echo "building kmod/ against linux-headers-$K_RELEASE $K_DEB_VERSION failed"))"
+			echo "building kmod/ against linux-headers-$K_RELEASE $K_HEADERS_VERSION failed"))"
 	fi
 fi
 
