@@ -54,8 +54,8 @@ Usage: $0 [options]
                           (see README, "Running in a VM"; vm/kernels.lock pins
                           the packages make check boots)
       --modules DIR       with --vm and a bzImage: modules_install tree for it
-      --print-state       print the global state (THP, hugetlb pools, PCI and nvdimm
-                          bindings, swap areas)
+      --print-state       print the global state (THP knobs, hugetlb pools, PCI and
+                          nvdimm bindings, swap areas, iopin's modules, RDMA devices)
                           each binary must leave as it found it, run nothing
   -h, --help              this help
 
@@ -157,30 +157,10 @@ reports=()	# pairs: mode file, written from the run's KTAP by lib/report.awk
 # ---- global state guard ---------------------------------------------------
 
 # What a binary must leave as it found it (compared around each binary;
-# --print-state prints it, for tools/check.sh's kill test).
+# --print-state prints it, for tools/check.sh's kill test): lib's state
+# registry (lib/kstate.c), the same table whose kinds the keeper restores.
 state_files() {
-	local f
-	for f in /sys/kernel/mm/transparent_hugepage/enabled \
-		 /sys/kernel/mm/transparent_hugepage/defrag \
-		 /sys/kernel/mm/transparent_hugepage/use_zero_page \
-		 /sys/kernel/mm/transparent_hugepage/hugepages-*/enabled \
-		 /sys/kernel/mm/hugepages/hugepages-*/nr_hugepages; do
-		[ -r "$f" ] && echo "$f=$(cat "$f" 2>/dev/null)"
-	done
-	# Driver binding of every PCI device (iomem tests unbind and bind).
-	for f in /sys/bus/pci/devices/*; do
-		[ -e "$f/driver_override" ] &&
-			echo "$f: driver=$(basename "$(readlink "$f/driver")" 2>/dev/null) override=$(cat "$f/driver_override" 2>/dev/null)"
-	done
-	# Driver binding of every nvdimm bus device (devmem_revoke/pmem
-	# disables and enables the pmem namespace: kstate_binding()).
-	for f in /sys/bus/nd/devices/*; do
-		[ -e "$f/uevent" ] &&
-			echo "$f: driver=$(basename "$(readlink "$f/driver")" 2>/dev/null)"
-	done
-	# Swap areas in use (lib/mem swaps to a journaled file where the
-	# machine has none).
-	[ -r /proc/swaps ] && awk 'NR > 1 { print "swap: " $1 }' /proc/swaps
+	"$HERE/lib/iopin-hold" --print-state
 }
 
 expects=()
@@ -233,7 +213,9 @@ while [ $# -gt 0 ]; do
 	--modules)
 		[ $# -ge 2 ] || die_usage "--modules needs a directory"
 		modules=$2; shift ;;
-	--print-state) state_files; exit 0 ;;
+	--print-state)
+		[ -x "$HERE/lib/iopin-hold" ] || die_usage "lib/iopin-hold is not built (run make)"
+		state_files; exit 0 ;;
 	-h|--help) usage; exit 0 ;;
 	*) die_usage "unknown option '$1'" ;;
 	esac
@@ -491,6 +473,8 @@ wait_state_restored() {
 }
 
 # ---- running ----------------------------------------------------------------
+
+[ -x "$HERE/lib/iopin-hold" ] || die_usage "lib/iopin-hold is not built (run make)"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/iopin-run.XXXXXX") || { echo "run_tests.sh: mktemp failed" >&2; exit 2; }
 # The whole nested stream, also with -s: what lib/report.awk reads.

@@ -170,6 +170,16 @@ case $rc in
 *) tail -20 "$out/hostile.txt"; bad "tools/check-hostile.sh (exit $rc)" ;;
 esac
 
+step "state registry: a planted leak of each kind the machine has is reported"
+tools/check-state.sh > "$out/state.txt" 2>&1
+rc=$?
+grep -E '^check-state: (FAIL|SKIP)' "$out/state.txt"
+case $rc in
+0) ok "tools/check-state.sh: $(grep -c '^check-state: ok' "$out/state.txt") checks" ;;
+4) echo "check: tools/check-state.sh skipped" ;;
+*) tail -20 "$out/state.txt"; bad "tools/check-state.sh (exit $rc)" ;;
+esac
+
 # ---- SIGKILL of the runner leaves nothing behind ---------------------------
 
 # The runner's global state, as it compares it around each binary.
