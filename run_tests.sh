@@ -463,6 +463,16 @@ expected_fix() {
 }
 
 
+# state_diff BEFORE AFTER: "> LINE " for each line only AFTER has, then
+# "< LINE " for each only BEFORE has (grep, not diff: busybox's diff in the
+# VM guest writes only the unified form).
+state_diff() {
+	{
+		grep -vxF -f <(echo "$1") <<< "$2" | sed 's/^/> /'
+		grep -vxF -f <(echo "$2") <<< "$1" | sed 's/^/< /'
+	} | tr '\n' ' '
+}
+
 wait_state_restored() {
 	# A test's state keeper holds the lock until it has put everything back.
 	# Opened read-only on fd 9, never created here (flock(1) FILE would
@@ -785,7 +795,7 @@ for b in "${selected[@]}"; do
 	if [ -e "$tmp/timed_out" ]; then
 		problem="timed out after ${TIMEOUT}s"
 	elif [ "$before" != "$after" ]; then
-		problem="global state not restored: $(diff <(echo "$before") <(echo "$after") | grep '^>' | tr '\n' ' ')"
+		problem="global state not restored: $(state_diff "$before" "$after")"
 	elif [ $((f + xp)) -gt 0 ]; then
 		problem="$((f + xp)) test(s) failed"
 	elif [ "$rc" != 0 ] && [ $xf = 0 ]; then

@@ -6,8 +6,9 @@
  *	iopin-hold --print-state
  *
  * --print-state prints the global state that each binary must leave as
- * it found it, from lib's state registry (kstate_print()): run_tests.sh
- * compares it around each binary, and the keeper restores what it covers.
+ * it found it, from lib's state registry (kstate_print()), once no keeper
+ * holds the state lock: run_tests.sh compares it around each binary, and
+ * the keeper restores what it covers.
  *
  * "hugetlb" stands for HUGETLB_POOL_PAGES of every size the kernel has.
  * Makes sure N hugetlb pages of KB are free (raising nr_hugepages through
@@ -83,6 +84,7 @@ int main(int argc, char **argv)
 	int i;
 
 	if (argc == 2 && !strcmp(argv[1], "--print-state")) {
+		kstate_wait_restored();
 		kstate_print(stdout);
 		return fflush(stdout) ? 1 : 0;
 	}

@@ -262,6 +262,19 @@ refuse:
 	return -1;
 }
 
+void kstate_wait_restored(void)
+{
+	struct stat st;
+	int fd = open(kstate_lock_path(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode))
+		while (flock(fd, LOCK_SH) && errno == EINTR)
+			;
+	close(fd);
+}
+
 /*
  * The keeper holds none of the test's files: a socket in a private network
  * namespace would keep the namespace (and the rxe link in it) alive, a

@@ -105,6 +105,12 @@ int kmod_load(const char *name, const char *params, const char *before_unload,
 	      const char *value, char *why, size_t len);
 const char *kmod_dir(char *buf, size_t len);
 
+/*
+ * Wait until no keeper holds kstate_lock_path() (every change put back);
+ * kstate_print()'s caller does, so that what it prints is never a restore
+ * half done (also where no flock(1) is, the VM guest).
+ */
+void kstate_wait_restored(void);
 /* Put everything back now and wait until it is done (normal teardown). */
 void kstate_restore(void);
 const char *kstate_lock_path(void);
