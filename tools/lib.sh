@@ -12,11 +12,13 @@
 #	die MSG			"NAME: MSG" on stderr, exit 2: cannot check at all
 #	usage ARGS		"usage: tools/NAME.sh ARGS" on stderr, exit 2
 #	skip MSG		"NAME: SKIP MSG", exit 4: nothing to check here
-#	lib_tmpdir VAR		VAR = a fresh directory (mktemp -d, never a
-#				predictable name), removed when the script exits
+#	lib_tmpdir VAR [TAG]	VAR = a fresh directory ${TMPDIR:-/tmp}/iopin-NAME[-TAG].*
+#				(mktemp -d: never a predictable name), removed
+#				when the script exits
 #	lib_on_exit CMD		also run CMD when the script exits (before the
 #				directories are removed)
-#	lib_done		exit 1 when a check failed, else 0
+#	lib_done [MSG]		exit 1 when a check failed ("NAME: N check(s)
+#				failed"), else say MSG (if given) and exit 0
 # INT and TERM end the script (130, 143) through the same cleanup.
 
 set -u
@@ -43,7 +45,7 @@ skip() { say "SKIP $*"; exit 4; }
 
 lib_tmpdir() {
 	local d
-	d=$(mktemp -d "${TMPDIR:-/tmp}/iopin-$lib_name.XXXXXX") || die "mktemp -d failed"
+	d=$(mktemp -d "${TMPDIR:-/tmp}/iopin-$lib_name${2:+-$2}.XXXXXX") || die "mktemp -d failed"
 	lib_dirs+=("$d")
 	printf -v "$1" %s "$d"
 }
@@ -57,6 +59,10 @@ lib_cleanup() {
 }
 
 lib_done() {
-	[ "$failures" = 0 ] || exit 1
+	if [ "$failures" -gt 0 ]; then
+		say "$failures check(s) failed"
+		exit 1
+	fi
+	[ $# = 0 ] || say "$*"
 	exit 0
 }
