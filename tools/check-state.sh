@@ -126,7 +126,7 @@ else
 	line=$(grep -m1 "^# ptrace_access:access_gate: global state not restored: " "$out")
 	for want in "/sys/bus/pci/devices/[0-9a-f:.]*: driver= " "module: iopin_gate"; do
 		if grep -q "> $want" <<< "$line"; then
-			ok "VM $vm: leak reported: ${want//\\/}"
+			ok "VM $vm: leak reported: $(grep -o "> $want[^<>]*" <<< "$line" | head -1)"
 		else
 			grep -E "^# ptrace_access|^(not )?ok [0-9]+ ptrace_access" "$out"
 			bad "VM $vm: no leak of '$want' reported"
