@@ -33,7 +33,7 @@ gup_longterm_TESTS := rules ro_effects movable pfnmap
 ptrace_access_TESTS := normal force_override shmem_race iomem iomem_ram access_gate
 
 TESTS := $(foreach c,$(COLLECTIONS),$(addprefix $(c)/,$($(c)_TESTS)))
-LIB_OBJS := lib/kernel.o lib/mem.o lib/pin.o lib/task.o lib/vfio.o lib/iomem.o lib/trace.o lib/xdp.o lib/rdma.o
+LIB_OBJS := lib/kernel.o lib/kstate.o lib/kstate_rows.o lib/mem.o lib/pin.o lib/task.o lib/vfio.o lib/iomem.o lib/trace.o lib/xdp.o lib/rdma.o
 LIB := lib/libiopin.a
 # make SANITIZE=1: lib and every test built with ASan + UBSan (README.md,
 # "Sanitizers").  Its objects are a separate set (lib/*.san.o, its own
@@ -77,6 +77,7 @@ install: all
 	cp run_tests.sh tests.list $(INSTALL_PATH)/
 	cp -r expectations $(INSTALL_PATH)/
 	mkdir -p $(INSTALL_PATH)/lib && cp lib/iopin-hold lib/report.awk lib/debver.sh $(INSTALL_PATH)/lib/
+	mkdir -p $(INSTALL_PATH)/lib/runner && cp lib/runner/*.sh $(INSTALL_PATH)/lib/runner/
 	for t in $(TESTS); do mkdir -p $(INSTALL_PATH)/$$(dirname $$t); cp $$t $(INSTALL_PATH)/$$t; done
 
 # make gen_tar [GEN_TAR=FILE]: the installed suite as a tarball that runs

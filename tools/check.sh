@@ -380,6 +380,8 @@ run_script() {
 	esac
 }
 
+step "state registry: a planted leak of each kind the machine has is reported"
+run_script check-state tools/check-state.sh
 step "reports: --json (json module), --junit (junitparser), the summary by guard"
 run_script check-reports tools/check-reports.sh
 step "fleets: make gen_tar and the LAVA test definition against recorded streams"

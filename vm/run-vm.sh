@@ -366,6 +366,10 @@ GUEST_ARGV+=("${GUEST_ARGS[@]}")
 	if [[ -n ${IOPIN_LIVEPATCH_MUTANT:-} ]]; then
 		printf 'export IOPIN_LIVEPATCH_MUTANT=%q\n' "$IOPIN_LIVEPATCH_MUTANT"
 	fi
+	# The self-test of the runner's state check (tools/check-state.sh).
+	if [[ -n ${IOPIN_SELFTEST_LEAK:-} ]]; then
+		printf 'export IOPIN_SELFTEST_LEAK=%q\n' "$IOPIN_SELFTEST_LEAK"
+	fi
 } >"$RUN_DIR/env"
 
 build_suite "$RUN_DIR/suite-root" "$RUN_DIR/suite.cpio" "$SUITE_DIR" \
