@@ -139,9 +139,10 @@ matches() {
 	return 1
 }
 
-# The mutants with a livepatch form: NAME -> the binary it runs.
+# The mutants with a livepatch form for 6.12: NAME -> the binary it runs.
 declare -A M_LP
-while IFS=$'\t' read -r name bin _; do
+while IFS=$'\t' read -r name bin lines; do
+	[ "$lines" = all ] || [[ ,$lines, == *,6.12,* ]] || continue
 	M_LP[$name]=$bin
 done < <("$TOP/tools/check-livepatch-mutants.sh" --list)
 LP_KERNEL=$("$TOP/vm/kernels.sh" pinned debian-6.12) || die "vm/kernels.lock pins no debian-6.12"
@@ -297,7 +298,7 @@ done
 # tools/check-livepatch-mutants.sh on the stock LP_KERNEL; its base run's
 # verdicts go into BASE under "lp-NAME", the mutant's into NAME.tsv.
 run_livepatch() {
-	local m=$1 dir t0 rc t v
+	local m=$1 dir t0 rc t v base_tsv
 	dir=$log_dir/lp-$m
 	mkdir -m 700 "$dir" || return 1
 	t0=$(date +%s)
@@ -308,9 +309,12 @@ run_livepatch() {
 	RUN_S[$m]=$(( $(date +%s) - t0 ))
 	RUN_RC[$m]=$rc
 	cp "$dir/$LP_KERNEL-$m-1.tsv" "$log_dir/$m.tsv" 2>/dev/null || : >"$log_dir/$m.tsv"
+	base_tsv=$dir/$(awk -F'\t' '{ print $8 }' "$dir/results.tsv" 2>/dev/null)
+	[ -f "$base_tsv" ] || base_tsv=/dev/null
 	while IFS=$'\t' read -r t v; do
-		BASE["lp-$m|$t"]=$v
-	done <"$dir/$LP_KERNEL-$m-base-1.tsv"
+		# The base run has the binaries of every mutant: only this one's.
+		[ "${t%%:*}" = "${M_LP[$m]}" ] && BASE["lp-$m|$t"]=$v
+	done <"$base_tsv"
 	LP_VERDICT[$m]=$(awk -F'\t' '{ print "base " $4 ", mutant " $5 }' "$dir/results.tsv")
 	return $rc
 }
