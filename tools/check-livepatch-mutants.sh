@@ -50,6 +50,8 @@ set -uo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MUTANTS=(
 	"access-phys-no-recheck:ptrace_access/access_gate"
+	"procfs-busy-bar:devmem_revoke/map"
+	"sysfs-lseek:pci_mmap/sysfs:6.12"
 )
 kernels=() only=() runs=1 log_dir="" list_only=0
 
