@@ -15,11 +15,11 @@
  * x86 has the generic pci_resource_to_user() (the bus address is the
  * resource's start) and cannot mmap I/O BARs, and the mapping gets vm_ops
  * of this module whose only method is the same generic_access_phys() the
- * kernel's own pci_phys_vm_ops has. A mapping made while the mutant is
- * active keeps the module pinned (the VM's /init loads it for the whole
- * boot, with IOPIN_LIVEPATCH_MUTANT=procfs-busy-bar; the guest is thrown
- * away). Only for iopin's self-test (tools/check-livepatch-mutants.sh);
- * loading it taints the kernel (K).
+ * kernel's own pci_phys_vm_ops has. Nothing pins the module while such a
+ * mapping lives, so it must never be unloaded: the VM's /init loads it
+ * for the whole boot (IOPIN_LIVEPATCH_MUTANT=procfs-busy-bar) and the
+ * guest is thrown away. Only for iopin's self-test
+ * (tools/check-livepatch-mutants.sh); loading it taints the kernel (K).
  */
 #include <linux/capability.h>
 #include <linux/fs.h>
