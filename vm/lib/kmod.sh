@@ -174,6 +174,18 @@ kmod_build_debian() {
 	for ko in $(sed -n 's/^obj-m *[:+]*= *//p' "$tmp/Kbuild"); do
 		[[ -f $tmp/${ko%.o}.ko ]] || failed+=" ${ko%.o}"
 	done
+	# One object that does not compile stops kbuild before it links any
+	# module (make -k or not): then each module on its own, so that the
+	# others are built (5.10: a livepatch mutant of a 6.x function).
+	if [[ -n $failed ]]; then
+		for ko in $failed; do
+			mkdir -p "$tmp/one-$ko" && cp "$tmp/$ko.c" "$tmp/one-$ko/" &&
+				echo "obj-m := $ko.o" >"$tmp/one-$ko/Kbuild" || return 1
+			kmod_make "$root" "$hdr/root/usr/src/linux-headers-$rel" "$tmp/one-$ko" "$tmp/one-$ko/build.log"
+			{ echo "== $ko on its own"; cat "$tmp/one-$ko/build.log"; } >>"$tmp/build.log"
+			[[ -f $tmp/one-$ko/$ko.ko ]] && mv "$tmp/one-$ko/$ko.ko" "$tmp/" && failed=${failed/ $ko/}
+		done
+	fi
 	if ! compgen -G "$tmp/*.ko" >/dev/null; then
 		mv -f "$tmp/build.log" "$out.failed.log"
 		rm -rf "$tmp"
