@@ -29,7 +29,7 @@ COLLECTIONS += devmem_revoke pci_mmap
 devmem_revoke_TESTS := map revoke rw private_cow pmem
 pci_mmap_TESTS := sysfs procfs remove
 COLLECTIONS += gup_longterm
-gup_longterm_TESTS := rules ro_effects movable pfnmap
+gup_longterm_TESTS := rules ro_effects movable pfnmap pfnmap_claim
 ptrace_access_TESTS := normal force_override shmem_race iomem iomem_ram access_gate
 
 TESTS := $(foreach c,$(COLLECTIONS),$(addprefix $(c)/,$($(c)_TESTS)))
