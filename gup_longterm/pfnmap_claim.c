@@ -14,8 +14,9 @@
  * changes after its claim (device_status: ACKNOWLEDGE -> DRIVER_OK); a DMA
  * read that shows the new value reached the claimed device.
  *
- * Seen on Debian 6.1 and 6.12: the device reads the driver's live registers
- * through the stale IOVA. No fix known (expectations/mainline: unfixed).
+ * Seen on Debian 5.10 (/dev/mem), 6.1, 6.12, 7.2 and 7.3: the device reads the
+ * driver's live registers through the stale IOVA. No fix known
+ * (expectations/mainline: unfixed).
  *
  * Axis: mapping route (/dev/mem, sysfs resourceN, resourceN_wc, procfs).
  */
@@ -154,8 +155,8 @@ IOPIN_TEST(pfnmap_claim, device_cannot_read_a_claimed_bar_through_the_old_iova,
 	/* (self-test switch: the comparison expects a corrupted byte) */
 	ASSERT_TRUE(bytes_check(&now, &unbound, sizeof(now), why, sizeof(why)))
 		TH_LOG("the device reached the claimed BAR through the old IOVA: it reads "
-		       "the %s the driver set (%s), not the unbound 0x%08x",
-		       self->regs.what, why, unbound);
+		       "the device_status of the %s that the driver set (%s), not the unbound "
+		       "0x%08x", self->regs.what, why, unbound);
 }
 
 IOPIN_MAIN
