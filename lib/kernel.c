@@ -549,8 +549,8 @@ int kmod_load(const char *name, const char *params, const char *before_unload,
 	      const char *value, char *why, size_t len)
 {
 	struct kstate_entry rec = { .kind = KSTATE_MODULE };
-	char dir[256], file[320], modpath[320];
-	const char *lockdown;
+	char dir[256], file[320], modpath[320], modname[64];
+	const char *lockdown, *base = strrchr(name, '/');
 	bool known;
 	int fd, err;
 
@@ -558,6 +558,18 @@ int kmod_load(const char *name, const char *params, const char *before_unload,
 		snprintf(why, len, "kernel without loadable modules (no /proc/modules): %s.ko cannot be loaded",
 			 name);
 		return 1;
+	}
+	if (base) {
+		/* A kernel's own module by its path: no kprobes needed. */
+		snprintf(modname, sizeof(modname), "%.*s", (int)strcspn(base + 1, "."), base + 1);
+		snprintf(file, sizeof(file), "%s", name);
+		name = modname;
+		fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			snprintf(why, len, "no %s (%s)", file, strerror(errno));
+			return 1;
+		}
+		goto open;
 	}
 	if (!kernel_config("KPROBES", &known) && known) {
 		snprintf(why, len, "kernel without CONFIG_KPROBES: %s.ko cannot work", name);
@@ -576,6 +588,7 @@ int kmod_load(const char *name, const char *params, const char *before_unload,
 			 file, strerror(errno));
 		return 1;
 	}
+open:
 	snprintf(modpath, sizeof(modpath), "/sys/module/%s", name);
 	if (!access(modpath, F_OK)) {
 		close(fd);

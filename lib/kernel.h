@@ -71,6 +71,8 @@ int kstate_swapfile(const char *path);
  * while it is busy), then loads it with params. The taint bits the load
  * sets (O, E, K) are not held against the test: health_end() ignores a
  * new bit that the kernel log says an iopin_* module set.
+ * A name with a '/' is the path of any module file (a kernel's own, e.g.
+ * vivid.ko), loaded and journaled the same way under its file's name.
  * Returns 0 loaded; 1 when it cannot be loaded here (no module support, no
  * kprobes, no such file, lockdown, signature enforcement), with why a SKIP
  * reason; -1 on any other failure, with why.
