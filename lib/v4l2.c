@@ -8,10 +8,12 @@
 #include <fcntl.h>
 #include <linux/v4l2-dv-timings.h>
 #include <linux/videodev2.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -161,6 +163,10 @@ void vivid_close(struct vivid *v)
 		type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
 		xioctl(v->cap_fd, VIDIOC_STREAMOFF, &type);
 	}
+	for (type = 0; type < VIVID_CAP_BUFS; type++)
+		if (v->cap[type])
+			munmap(v->cap[type], v->cap_len);
+	memset(v->cap, 0, sizeof(v->cap));
 	if (v->out_fd >= 0)
 		close(v->out_fd);
 	if (v->cap_fd >= 0)
@@ -208,4 +214,199 @@ int vivid_out_qbuf(struct vivid *v, unsigned int index, void *addr, size_t len,
 		return -errno;
 	}
 	return 0;
+}
+
+/* Set the control called name (or, with substr, whose name contains it). */
+static int ctrl_find(int fd, const char *name, bool substr, struct v4l2_queryctrl *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->id = V4L2_CTRL_FLAG_NEXT_CTRL;
+	while (!xioctl(fd, VIDIOC_QUERYCTRL, q)) {
+		if (substr ? !!strstr((char *)q->name, name) : !strcmp((char *)q->name, name))
+			return 0;
+		q->id |= V4L2_CTRL_FLAG_NEXT_CTRL;
+	}
+	return -1;
+}
+
+/* The index of the menu item of control q whose name starts with item; -1 if none. */
+static int menu_find(int fd, const struct v4l2_queryctrl *q, const char *item)
+{
+	struct v4l2_querymenu m = { .id = q->id };
+
+	for (m.index = q->minimum; m.index <= (uint32_t)q->maximum; m.index++)
+		if (!xioctl(fd, VIDIOC_QUERYMENU, &m) &&
+		    !strncmp((char *)m.name, item, strlen(item)))
+			return m.index;
+	return -1;
+}
+
+static int ctrl_set(int fd, uint32_t id, int value, const char *name, char *why, size_t len)
+{
+	struct v4l2_control c = { .id = id, .value = value };
+
+	if (!xioctl(fd, VIDIOC_S_CTRL, &c))
+		return 0;
+	snprintf(why, len, "VIDIOC_S_CTRL \"%s\" = %d: %s", name, value, strerror(errno));
+	return -1;
+}
+
+int vivid_loop_setup(struct vivid *v, char *why, size_t len)
+{
+	struct v4l2_requestbuffers rb = {
+		.count = VIVID_CAP_BUFS,
+		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+		.memory = V4L2_MEMORY_MMAP,
+	};
+	struct v4l2_pix_format pix = { 0 };
+	struct v4l2_queryctrl q;
+	unsigned int i;
+	int item;
+
+	if (set_format(v->cap_fd, V4L2_BUF_TYPE_VIDEO_CAPTURE, &pix, why, len))
+		return -1;
+	if (pix.sizeimage != v->sizeimage) {
+		snprintf(why, len, "capture frames of %u bytes, output frames of %u",
+			 pix.sizeimage, v->sizeimage);
+		return -1;
+	}
+	/* 6.1 and older: a switch; 6.12: the input names what feeds it. */
+	if (!ctrl_find(v->cap_fd, "Loop Video", false, &q)) {
+		if (ctrl_set(v->cap_fd, q.id, 1, "Loop Video", why, len))
+			return -1;
+	} else if (!ctrl_find(v->cap_fd, "Is Connected To", true, &q)) {
+		item = menu_find(v->cap_fd, &q, "Output HDMI");
+		if (item < 0) {
+			snprintf(why, len, "\"%s\" offers no \"Output HDMI\" item", (char *)q.name);
+			return -1;
+		}
+		if (ctrl_set(v->cap_fd, q.id, item, (char *)q.name, why, len))
+			return -1;
+	} else {
+		snprintf(why, len, "vivid has neither \"Loop Video\" nor \"... Is Connected To\"");
+		return -1;
+	}
+	if (ctrl_find(v->cap_fd, "OSD Text Mode", false, &q) ||
+	    (item = menu_find(v->cap_fd, &q, "None")) < 0) {
+		snprintf(why, len, "vivid has no \"OSD Text Mode\" \"None\"");
+		return -1;
+	}
+	if (ctrl_set(v->cap_fd, q.id, item, "OSD Text Mode", why, len))
+		return -1;
+
+	if (xioctl(v->cap_fd, VIDIOC_REQBUFS, &rb) || rb.count < VIVID_CAP_BUFS) {
+		snprintf(why, len, "VIDIOC_REQBUFS MMAP on %s: %s", v->cap_node,
+			 rb.count < VIVID_CAP_BUFS ? "too few buffers" : strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < VIVID_CAP_BUFS; i++) {
+		struct v4l2_buffer b = {
+			.index = i,
+			.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+			.memory = V4L2_MEMORY_MMAP,
+		};
+		void *p;
+
+		if (xioctl(v->cap_fd, VIDIOC_QUERYBUF, &b)) {
+			snprintf(why, len, "VIDIOC_QUERYBUF %u: %s", i, strerror(errno));
+			return -1;
+		}
+		p = mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_SHARED, v->cap_fd,
+			 b.m.offset);
+		if (p == MAP_FAILED) {
+			snprintf(why, len, "mmap of capture buffer %u: %s", i, strerror(errno));
+			return -1;
+		}
+		v->cap[i] = p;
+		v->cap_len = b.length;
+	}
+	return 0;
+}
+
+static int cap_qbuf(struct vivid *v, unsigned int index, char *why, size_t len)
+{
+	struct v4l2_buffer b = {
+		.index = index,
+		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+		.memory = V4L2_MEMORY_MMAP,
+	};
+
+	if (!xioctl(v->cap_fd, VIDIOC_QBUF, &b))
+		return 0;
+	snprintf(why, len, "VIDIOC_QBUF capture %u: %s", index, strerror(errno));
+	return -errno;
+}
+
+static int stream(int fd, enum v4l2_buf_type type, bool on, char *why, size_t len)
+{
+	int t = type;
+
+	if (!xioctl(fd, on ? VIDIOC_STREAMON : VIDIOC_STREAMOFF, &t))
+		return 0;
+	snprintf(why, len, "VIDIOC_STREAM%s %s: %s", on ? "ON" : "OFF",
+		 type == V4L2_BUF_TYPE_VIDEO_OUTPUT ? "output" : "capture", strerror(errno));
+	return -errno;
+}
+
+#define FRAME_TIMEOUT_MS	10000
+
+int vivid_loop_run(struct vivid *v, void *const *out, unsigned int nout, size_t out_len,
+		   unsigned int nframes, int (*frame)(const void *buf, size_t len, void *arg),
+		   void *arg, char *why, size_t whylen)
+{
+	unsigned int i, seen = 0;
+	int ret = 0;
+
+	for (i = 0; i < VIVID_CAP_BUFS && !ret; i++)
+		ret = cap_qbuf(v, i, why, whylen);
+	for (i = 0; i < nout && !ret; i++)
+		ret = vivid_out_qbuf(v, i, out[i], out_len, why, whylen);
+	if (!ret)
+		ret = stream(v->out_fd, V4L2_BUF_TYPE_VIDEO_OUTPUT, true, why, whylen);
+	v->out_streaming = !ret;
+	if (!ret)
+		ret = stream(v->cap_fd, V4L2_BUF_TYPE_VIDEO_CAPTURE, true, why, whylen);
+	v->cap_streaming = !ret;
+
+	while (!ret && seen < nframes) {
+		struct pollfd pf[2] = {
+			{ .fd = v->cap_fd, .events = POLLIN },
+			{ .fd = v->out_fd, .events = POLLOUT },
+		};
+		struct v4l2_buffer b = { .memory = V4L2_MEMORY_MMAP };
+
+		if (poll(pf, 2, FRAME_TIMEOUT_MS) <= 0) {
+			snprintf(why, whylen, "no frame from %s in %d ms", v->cap_node,
+				 FRAME_TIMEOUT_MS);
+			ret = -ETIMEDOUT;
+			break;
+		}
+		if (pf[1].revents & POLLOUT) {
+			/* Done with an output buffer: queue it again, unchanged. */
+			b.type = V4L2_BUF_TYPE_VIDEO_OUTPUT;
+			b.memory = V4L2_MEMORY_USERPTR;
+			if (!xioctl(v->out_fd, VIDIOC_DQBUF, &b) && b.index < nout)
+				ret = vivid_out_qbuf(v, b.index, out[b.index], out_len, why, whylen);
+			continue;
+		}
+		if (!(pf[0].revents & POLLIN))
+			continue;
+		b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+		b.memory = V4L2_MEMORY_MMAP;
+		if (xioctl(v->cap_fd, VIDIOC_DQBUF, &b)) {
+			snprintf(why, whylen, "VIDIOC_DQBUF capture: %s", strerror(errno));
+			ret = -errno;
+			break;
+		}
+		seen++;
+		if (b.index < VIVID_CAP_BUFS && frame(v->cap[b.index], b.bytesused, arg))
+			break;
+		ret = cap_qbuf(v, b.index, why, whylen);
+	}
+	if (v->cap_streaming)
+		stream(v->cap_fd, V4L2_BUF_TYPE_VIDEO_CAPTURE, false, why, 0);
+	if (v->out_streaming)
+		stream(v->out_fd, V4L2_BUF_TYPE_VIDEO_OUTPUT, false, why, 0);
+	v->cap_streaming = v->out_streaming = false;
+	return ret;
 }

@@ -20,11 +20,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define VIVID_CAP_BUFS	4
+
 struct vivid {
 	int out_fd, cap_fd;
 	char out_node[300], cap_node[300];
 	uint32_t width, height, sizeimage;	/* of the output format */
 	bool out_streaming, cap_streaming;
+	void *cap[VIVID_CAP_BUFS];		/* MMAP capture buffers */
+	size_t cap_len;
 };
 
 /*
@@ -43,5 +47,25 @@ void vivid_close(struct vivid *v);
 int vivid_out_reqbufs(struct vivid *v, unsigned int count, char *why, size_t len);
 int vivid_out_qbuf(struct vivid *v, unsigned int index, void *addr, size_t len,
 		   char *why, size_t whylen);
+
+/*
+ * The video loop: the capture input shows the output (6.1: "Loop Video";
+ * 6.12: "HDMI 000-0 Is Connected To" = "Output HDMI 000-0"), no OSD text,
+ * the same format; MMAP capture buffers. 0 or -1 (why).
+ */
+int vivid_loop_setup(struct vivid *v, char *why, size_t len);
+
+/*
+ * Stream: nout output buffers (indices 0..nout-1 at out[i], out_len bytes,
+ * queued again whenever vivid is done with one: the same pointer and
+ * length, so vb2 keeps the pin and does not pin again) and capture frames
+ * until frame() returns non-zero or nframes were seen. frame() gets each
+ * captured frame (sizeimage bytes). When the output queue runs dry vivid's
+ * pattern generator fills the frame: classify frames by content. 0, or
+ * -errno (why).
+ */
+int vivid_loop_run(struct vivid *v, void *const *out, unsigned int nout, size_t out_len,
+		   unsigned int nframes, int (*frame)(const void *buf, size_t len, void *arg),
+		   void *arg, char *why, size_t whylen);
 
 #endif
