@@ -29,11 +29,11 @@ COLLECTIONS += devmem_revoke pci_mmap
 devmem_revoke_TESTS := map revoke rw private_cow pmem
 pci_mmap_TESTS := sysfs procfs remove
 COLLECTIONS += gup_longterm
-gup_longterm_TESTS := rules ro_effects movable pfnmap
+gup_longterm_TESTS := rules ro_effects movable pfnmap pfnmap_claim v4l2_pfnmap
 ptrace_access_TESTS := normal force_override shmem_race iomem iomem_ram access_gate
 
 TESTS := $(foreach c,$(COLLECTIONS),$(addprefix $(c)/,$($(c)_TESTS)))
-LIB_OBJS := lib/kernel.o lib/kstate.o lib/kstate_rows.o lib/mem.o lib/pin.o lib/task.o lib/vfio.o lib/iomem.o lib/trace.o lib/xdp.o lib/rdma.o
+LIB_OBJS := lib/kernel.o lib/kstate.o lib/kstate_rows.o lib/mem.o lib/pin.o lib/task.o lib/vfio.o lib/iomem.o lib/trace.o lib/xdp.o lib/rdma.o lib/v4l2.o
 LIB := lib/libiopin.a
 # make SANITIZE=1: lib and every test built with ASan + UBSan (README.md,
 # "Sanitizers").  Its objects are a separate set (lib/*.san.o, its own

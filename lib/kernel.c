@@ -238,10 +238,43 @@ static unsigned long iopin_module_taint(const char *msg)
 	return 0;
 }
 
+/*
+ * A known kernel bug that is not what any test checks: vivid's output
+ * thread (vivid_thread_vid_out, Debian 6.1.192 and 6.12.118) passes a
+ * negative timeout to schedule_timeout() when a frame is late, which logs
+ * "schedule_timeout: wrong timeout value ..." and a stack dump of the
+ * vivid-* thread. Seen in 4 of ~45 runs of gup_longterm/v4l2_pfnmap in the
+ * VM, always while the host was busy (a late frame); harmless: the thread
+ * just does not sleep. Its "Call Trace:" is not held against the test when the
+ * records come in that order from a vivid-* thread; any other record is.
+ */
+enum known_dump { NO_DUMP, VIVID_TIMEOUT, VIVID_TIMEOUT_CPU };
+
+static bool known_dump_record(const char *msg, enum known_dump *st)
+{
+	if (!strncmp(msg, "schedule_timeout: wrong timeout value", 37)) {
+		*st = VIVID_TIMEOUT;
+		return true;
+	}
+	if (*st == VIVID_TIMEOUT && !strncmp(msg, "CPU: ", 5) && strstr(msg, " Comm: vivid-")) {
+		*st = VIVID_TIMEOUT_CPU;
+		return true;
+	}
+	if (*st == VIVID_TIMEOUT_CPU && !strncmp(msg, "Hardware name:", 14))
+		return true;
+	if (*st == VIVID_TIMEOUT_CPU && !strcmp(msg, "Call Trace:")) {
+		*st = NO_DUMP;
+		return true;
+	}
+	*st = NO_DUMP;
+	return false;
+}
+
 int health_end(struct health *h, char *buf, size_t len)
 {
 	unsigned long taint = read_taint();
 	unsigned long explained = 0;
+	enum known_dump dump = NO_DUMP;
 	size_t used = 0;
 	int bad = 0;
 	char rec[2048];
@@ -261,7 +294,7 @@ int health_end(struct health *h, char *buf, size_t len)
 			msg = msg ? msg + 1 : rec;
 			msg[strcspn(msg, "\n")] = '\0';
 			explained |= iopin_module_taint(msg);
-			if (!bad_record(msg))
+			if (known_dump_record(msg, &dump) || !bad_record(msg))
 				continue;
 			bad = -1;
 			if (used + 4 < len)

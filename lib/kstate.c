@@ -447,20 +447,36 @@ int kmod_load(const char *name, const char *params, const char *before_unload,
 	      const char *value, char *why, size_t len)
 {
 	struct kstate_entry rec = { .kind = KSTATE_MODULE, .row = KSTATE_ROW_MODULE };
-	char dir[256], file[320], modpath[320];
-	const char *lockdown;
+	char dir[256], file[320], modpath[320], modname[64];
+	const char *lockdown, *base = strrchr(name, '/');
 	bool known;
 	int fd, err;
 
+	if (base) {
+		/* A kernel's own module by its path, under its file's name. */
+		snprintf(modname, sizeof(modname), "%.*s", (int)strcspn(base + 1, "."), base + 1);
+		snprintf(file, sizeof(file), "%s", name);
+		name = modname;
+	}
 	/* The state registry compares these modules only. */
-	if (strncmp(name, KMOD_PREFIX, strlen(KMOD_PREFIX))) {
-		snprintf(why, len, "%s is not one of iopin's modules (" KMOD_PREFIX "*)", name);
+	if (base ? !kmod_kernel_listed(name) : strncmp(name, KMOD_PREFIX, strlen(KMOD_PREFIX))) {
+		snprintf(why, len, "%s is neither one of iopin's modules (" KMOD_PREFIX
+			 "*) nor a kernel module the state registry lists", name);
 		return -1;
 	}
 	if (access("/proc/modules", F_OK)) {
 		snprintf(why, len, "kernel without loadable modules (no /proc/modules): %s.ko cannot be loaded",
 			 name);
 		return 1;
+	}
+	if (base) {
+		/* No kprobes needed. */
+		fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			snprintf(why, len, "no %s (%s)", file, strerror(errno));
+			return 1;
+		}
+		goto open;
 	}
 	if (!kernel_config("KPROBES", &known) && known) {
 		snprintf(why, len, "kernel without CONFIG_KPROBES: %s.ko cannot work", name);
@@ -479,6 +495,7 @@ int kmod_load(const char *name, const char *params, const char *before_unload,
 			 file, strerror(errno));
 		return 1;
 	}
+open:
 	snprintf(modpath, sizeof(modpath), "/sys/module/%s", name);
 	if (!access(modpath, F_OK)) {
 		close(fd);

@@ -96,11 +96,15 @@ int kstate_swapfile(const char *path);
  * while it is busy), then loads it with params. The taint bits the load
  * sets (O, E, K) are not held against the test: health_end() ignores a
  * new bit that the kernel log says an iopin_* module set.
+ * A name with a '/' is the path of one of the kernel's own modules that the
+ * state registry lists (kmod_kernel_listed(): vivid), loaded and journaled
+ * the same way under its file's name.
  * Returns 0 loaded; 1 when it cannot be loaded here (no module support, no
  * kprobes, no such file, lockdown, signature enforcement), with why a SKIP
  * reason; -1 on any other failure, with why.
  */
 #define KMOD_PREFIX	"iopin_"
+bool kmod_kernel_listed(const char *name);
 int kmod_load(const char *name, const char *params, const char *before_unload,
 	      const char *value, char *why, size_t len);
 const char *kmod_dir(char *buf, size_t len);

@@ -108,9 +108,33 @@ static void print_module(FILE *f, const char *dir)
 	print_glob(f, pattern, print_knob);
 }
 
+/* The kernel's own modules that tests load (kmod_load() by path). */
+static const char *const kernel_modules[] = {
+	"vivid",	/* lib/v4l2.c */
+	NULL
+};
+
+bool kmod_kernel_listed(const char *name)
+{
+	const char *const *m;
+
+	for (m = kernel_modules; *m; m++)
+		if (!strcmp(*m, name))
+			return true;
+	return false;
+}
+
 static void print_modules(FILE *f)
 {
+	const char *const *m;
+	char dir[300];
+
 	print_glob(f, "/sys/module/" KMOD_PREFIX "*", print_module);
+	for (m = kernel_modules; *m; m++) {
+		snprintf(dir, sizeof(dir), "/sys/module/%s", *m);
+		if (!access(dir, F_OK))
+			print_module(f, dir);
+	}
 }
 
 static void print_name(FILE *f, const char *path)

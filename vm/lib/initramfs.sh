@@ -172,7 +172,14 @@ build_modules() {
 		fi
 		state[$n]=visited
 	}
+	# "noload:NAME": packed (its dependencies loaded), NAME itself left for
+	# a test to load with its own parameters.
+	local -A noload=()
 	for name in $(read_modules_list "$list"); do
+		if [[ $name == noload:* ]]; then
+			name=${name#noload:}
+			noload[${name//-/_}]=1
+		fi
 		resolve "$name"
 	done
 
@@ -191,7 +198,8 @@ build_modules() {
 		*.gz)	gzip -dc "$f" >"$dst" ;;
 		*)	cp "$f" "$dst" ;;
 		esac
-		echo "$rel_path" >>"$root/etc/iopin-vm/modules.load"
+		[[ -n ${noload[$name]-} ]] ||
+			echo "$rel_path" >>"$root/etc/iopin-vm/modules.load"
 	done
 	# A modules.dep for busybox modprobe, so tests may modprobe these too.
 	for name in "${order[@]}"; do
