@@ -33,7 +33,10 @@ gup_longterm_TESTS := rules ro_effects movable pfnmap
 ptrace_access_TESTS := normal force_override shmem_race iomem iomem_ram access_gate
 
 TESTS := $(foreach c,$(COLLECTIONS),$(addprefix $(c)/,$($(c)_TESTS)))
-LIB_OBJS := lib/kernel.o lib/mem.o lib/pin.o lib/task.o lib/vfio.o lib/iomem.o lib/trace.o lib/xdp.o lib/rdma.o
+# Every lib/*.c but the programs is part of the library: a new backend is a
+# new file, nothing to add here.
+LIB_PROGS := lib/hold.c lib/selftest.c
+LIB_OBJS := $(patsubst %.c,%.o,$(filter-out $(LIB_PROGS),$(sort $(wildcard lib/*.c))))
 LIB := lib/libiopin.a
 # make SANITIZE=1: lib and every test built with ASan + UBSan (README.md,
 # "Sanitizers").  Its objects are a separate set (lib/*.san.o, its own

@@ -25,12 +25,7 @@ FIXTURE_VARIANT(foll_force) {
 };
 
 MEM_FILE_TYPES(MEM_VARIANT, foll_force)
-FIXTURE_VARIANT_ADD(foll_force, zeropage) {
-	.mem = MEM_TYPE_INIT(zeropage, MEM_ZEROPAGE, 0, THP_WHOLE),
-};
-FIXTURE_VARIANT_ADD(foll_force, huge_zeropage) {
-	.mem = MEM_TYPE_INIT(huge_zeropage, MEM_HUGE_ZEROPAGE, 2048, THP_WHOLE),
-};
+MEM_ZERO_TYPES(MEM_VARIANT, foll_force)
 
 /* Is FOLL_FORCE through /proc/pid/mem allowed for us on this kernel? */
 static const char *proc_mem_forbidden(void)

@@ -19,12 +19,14 @@ FIXTURE_VARIANT(movable) {
 	enum pin_id pin;
 };
 
-#define MOVABLE_VARIANT(pin_id, pin_name, _)					\
-	FIXTURE_VARIANT_ADD(movable, anon_##pin_name) {			\
-		.mem = MEM_TYPE_INIT(anon, MEM_ANON, 0, THP_WHOLE), .pin = pin_id, \
+#define MOVABLE_VARIANT(id, backing, kb, layout, pin_id, pin_name)		\
+	FIXTURE_VARIANT_ADD(movable, id##_##pin_name) {			\
+		.mem = MEM_TYPE_INIT(id, backing, kb, layout), .pin = pin_id,	\
 	};
+#define MOVABLE_BY_PIN(pin_id, pin_name, _)					\
+	MEM_T_ANON(MOVABLE_VARIANT, pin_id, pin_name)
 
-PIN_LONGTERM_ALL_BACKENDS(MOVABLE_VARIANT, _)
+PIN_LONGTERM_ALL_BACKENDS(MOVABLE_BY_PIN, _)
 
 FIXTURE_SETUP(movable)
 {

@@ -21,16 +21,12 @@ FIXTURE_VARIANT(ro_effects) {
 	enum pin_id pin;
 };
 
-#define EFFECTS_TYPES(X, ...)						\
-	X(anon, MEM_ANON, 0, THP_WHOLE, __VA_ARGS__)			\
-	X(thp_2048kB, MEM_THP, 2048, THP_WHOLE, __VA_ARGS__)
-
 #define EFFECTS_VARIANT(id, backing, kb, layout, pin_id, pin_name)		\
 	FIXTURE_VARIANT_ADD(ro_effects, id##_##pin_name) {			\
 		.mem = MEM_TYPE_INIT(id, backing, kb, layout), .pin = pin_id,	\
 	};
 #define EFFECTS_BY_PIN(pin_id, pin_name, _)					\
-	EFFECTS_TYPES(EFFECTS_VARIANT, pin_id, pin_name)
+	MEM_PTE_PMD_TYPES(EFFECTS_VARIANT, pin_id, pin_name)
 
 PIN_RO_LONGTERM_BACKENDS(EFFECTS_BY_PIN, _)
 PIN_RO_LONGTERM_DEVICE_BACKENDS(EFFECTS_BY_PIN, _)

@@ -20,12 +20,7 @@
 
 #include "iomem.h"
 #include "kernel.h"
-
-/* The NEEDS_* bits of lib/iopin.h this file decides (kept in sync there). */
-#define NEEDS_DEVMEM		0x2
-#define NEEDS_IOMEM_STRICT	0x4
-#define NEEDS_PCI_DEVICE	0x8
-#define NEEDS_DESTRUCTIVE	0x10
+#include "needs.h"
 
 static bool env_is(const char *name, const char *value)
 {

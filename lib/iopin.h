@@ -33,16 +33,11 @@
 #include "iomem.h"
 #include "kernel.h"
 #include "mem.h"
+#include "needs.h"
 #include "pin.h"
 #include "task.h"
 
-/* What a test needs from the machine. */
-#define NEEDS_ROOT	0x1
-/* lib/iomem decides these (see iomem_unmet()): */
-#define NEEDS_DEVMEM		0x2	/* /dev/mem usable: CONFIG_DEVMEM, root, no lockdown */
-#define NEEDS_IOMEM_STRICT	0x4	/* IO_STRICT_DEVMEM, no iomem=relaxed: revocation exists */
-#define NEEDS_PCI_DEVICE	0x8	/* a device to use: the VM's, or one named with --pci */
-#define NEEDS_DESTRUCTIVE	0x10	/* may unbind/bind/remove it: VM or --allow-destructive */
+/* What a test needs from the machine: NEEDS_* of lib/needs.h. */
 
 struct iopin_test_info {
 	const char *fixture;

@@ -557,3 +557,17 @@ void rdma_unpin(struct pin *p)
 }
 
 #endif
+
+const struct pin_backend pin_backend_rdma_ro = {
+	.name = "rdma_ro", .props = PIN_LONGTERM | PIN_DEVICE,
+	.needs = NEEDS_ROOT | NEEDS_RDMA_RXE,
+	.probe = rdma_probe, .pin = rdma_pin, .read = rdma_read,
+	.unpin = rdma_unpin,
+};
+
+const struct pin_backend pin_backend_rdma_rw = {
+	.name = "rdma_rw", .props = PIN_LONGTERM | PIN_WRITE | PIN_DEVICE,
+	.needs = NEEDS_ROOT | NEEDS_RDMA_RXE,
+	.probe = rdma_probe, .pin = rdma_pin, .read = rdma_read,
+	.unpin = rdma_unpin, .write = rdma_write,
+};

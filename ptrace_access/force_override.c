@@ -10,10 +10,6 @@
  */
 #include "ptrace_access.h"
 
-#define FORCE_TYPES(X, ...)						\
-	X(anon, MEM_ANON, 0, THP_WHOLE, __VA_ARGS__)			\
-	X(memfd, MEM_MEMFD, 0, THP_WHOLE, __VA_ARGS__)
-
 FIXTURE(force_override) {
 	struct mem m;
 	struct tracee t;
@@ -26,7 +22,7 @@ FIXTURE_VARIANT(force_override) {
 	struct mem_type mem;
 };
 
-FORCE_TYPES(MEM_VARIANT, force_override)
+MEM_ANON_FILE_TYPES(MEM_VARIANT, force_override)
 
 FIXTURE_SETUP(force_override)
 {

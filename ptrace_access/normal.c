@@ -20,18 +20,6 @@
 
 #include "ptrace_access.h"
 
-/* Private memory a forced write must COW. */
-#define PRIVATE_TYPES(X, ...)						\
-	X(anon, MEM_ANON, 0, THP_WHOLE, __VA_ARGS__)			\
-	X(thp_2048kB, MEM_THP, 2048, THP_WHOLE, __VA_ARGS__)		\
-	X(zeropage, MEM_ZEROPAGE, 0, THP_WHOLE, __VA_ARGS__)		\
-	X(huge_zeropage, MEM_HUGE_ZEROPAGE, 2048, THP_WHOLE, __VA_ARGS__) \
-	MEM_FILE_TYPES(X, __VA_ARGS__)
-
-#define HUGETLB_TYPES(X, ...)						\
-	X(hugetlb_2048kB, MEM_HUGETLB, 2048, THP_WHOLE, __VA_ARGS__)	\
-	X(memfd_hugetlb_2048kB, MEM_MEMFD_HUGETLB, 2048, THP_WHOLE, __VA_ARGS__)
-
 #define PROCESS_VM_ROUTE(X, ...)	X(process_vm, ROUTE_PROCESS_VM, __VA_ARGS__)
 
 /* A variant per memory type x access route: "memfd_proc_pid_mem". */
@@ -77,7 +65,7 @@
 
 /* ---- forced writes to PROT_READ private memory -------------------------- */
 
-TRACE_FIXTURE(forced_write, PRIVATE_TYPES, TRACER_ROUTES)
+TRACE_FIXTURE(forced_write, MEM_FORCE_COW_TYPES, TRACER_ROUTES)
 
 IOPIN_TEST(forced_write, gives_the_tracee_its_own_copy_and_changes_nothing_else,
 	   .guard = "19be0eaffa3a v4.9 mm: remove gup_flags FOLL_WRITE games from __get_user_pages()",
@@ -112,7 +100,7 @@ IOPIN_TEST(forced_write, gives_the_tracee_its_own_copy_and_changes_nothing_else,
  * allows them again, with a proper COW, as 6.18 shows. Either way the
  * original must never change.
  */
-TRACE_FIXTURE(forced_write_hugetlb, HUGETLB_TYPES, TRACER_ROUTES)
+TRACE_FIXTURE(forced_write_hugetlb, MEM_PRIVATE_HUGETLB_TYPES, TRACER_ROUTES)
 
 IOPIN_TEST(forced_write_hugetlb, is_refused_before_v6_14_and_never_reaches_the_original,
 	   .guard = "f347454d0341 v6.2 mm/gup: disallow FOLL_FORCE|FOLL_WRITE on hugetlb mappings",
@@ -175,7 +163,7 @@ IOPIN_TEST(forced_write_shared, fails_with_eio_and_the_file_is_unchanged,
 
 /* ---- PROT_NONE private: a forced read works ------------------------------ */
 
-TRACE_FIXTURE(forced_read_prot_none, PRIVATE_TYPES, TRACER_ROUTES)
+TRACE_FIXTURE(forced_read_prot_none, MEM_FORCE_COW_TYPES, TRACER_ROUTES)
 
 IOPIN_TEST(forced_read_prot_none, returns_the_data,
 	   .guard = "19be0eaffa3a v4.9 mm: remove gup_flags FOLL_WRITE games from __get_user_pages()",
@@ -200,7 +188,7 @@ IOPIN_TEST(forced_read_prot_none, returns_the_data,
 
 /* ---- process_vm_readv/writev never force -------------------------------- */
 
-TRACE_FIXTURE(process_vm, PRIVATE_TYPES, PROCESS_VM_ROUTE)
+TRACE_FIXTURE(process_vm, MEM_FORCE_COW_TYPES, PROCESS_VM_ROUTE)
 
 IOPIN_TEST(process_vm, writev_to_a_readonly_page_fails_with_efault,
 	   .guard = "fcf634098c00 v3.2 Cross Memory Attach",
@@ -242,12 +230,9 @@ IOPIN_TEST(process_vm, readv_of_a_prot_none_page_fails_with_efault,
 
 /* ---- the debugger users run --------------------------------------------- */
 
-#define GDB_TYPES(X, ...)						\
-	X(anon, MEM_ANON, 0, THP_WHOLE, __VA_ARGS__)			\
-	X(memfd, MEM_MEMFD, 0, THP_WHOLE, __VA_ARGS__)
 #define GDB_ROUTE(X, ...)	X(gdb, ROUTE_PROC_PID_MEM, __VA_ARGS__)
 
-TRACE_FIXTURE(debugger, GDB_TYPES, GDB_ROUTE)
+TRACE_FIXTURE(debugger, MEM_ANON_FILE_TYPES, GDB_ROUTE)
 
 IOPIN_TEST(debugger, gdb_examines_the_tracees_words,
 	   .guard = "19be0eaffa3a v4.9 mm: remove gup_flags FOLL_WRITE games from __get_user_pages()",
