@@ -163,13 +163,15 @@ static void run_case(struct __test_metadata *_metadata,
 }
 
 IOPIN_TEST(collapse, child_keeps_its_copy_when_parent_writes,
-	   .guard = "6c287605fd56 v5.19 mm: remember exclusively mapped anonymous pages with PG_anon_exclusive")
+	   .guard = "6c287605fd56 v5.19 mm: remember exclusively mapped anonymous pages with PG_anon_exclusive",
+	   .needs = NEEDS_ROOT | NEEDS_THP)
 {
 	run_case(_metadata, self, variant, false);
 }
 
 IOPIN_TEST(collapse, parent_keeps_its_copy_when_child_writes,
-	   .guard = "6c287605fd56 v5.19 mm: remember exclusively mapped anonymous pages with PG_anon_exclusive")
+	   .guard = "6c287605fd56 v5.19 mm: remember exclusively mapped anonymous pages with PG_anon_exclusive",
+	   .needs = NEEDS_ROOT | NEEDS_THP)
 {
 	run_case(_metadata, self, variant, true);
 }

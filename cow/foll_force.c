@@ -26,6 +26,7 @@ FIXTURE_VARIANT(foll_force) {
 
 MEM_FILE_TYPES(MEM_VARIANT, foll_force)
 MEM_ZERO_TYPES(MEM_VARIANT, foll_force)
+IOPIN_MEM_AXES(foll_force);
 
 /* Is FOLL_FORCE through /proc/pid/mem allowed for us on this kernel? */
 static const char *proc_mem_forbidden(void)

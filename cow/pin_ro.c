@@ -36,6 +36,7 @@ enum share_state {
 		enum share_state state;					\
 		enum pin_id pin;					\
 	};								\
+	IOPIN_MEM_PIN_AXES(fix);					\
 	FIXTURE_SETUP(fix)						\
 	{								\
 		PIN_NEEDED(variant->pin);				\

@@ -16,6 +16,8 @@ FIXTURE_VARIANT(pin_rw) {
 };
 
 MEM_ANON_TYPES(MEM_VARIANT, pin_rw)
+IOPIN_AXES(pin_rw, mem_type_needs(&variant->mem) | pin_needs(PIN_IO_URING),
+	   pin_guard(PIN_IO_URING));
 
 FIXTURE_SETUP(pin_rw)
 {

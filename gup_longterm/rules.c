@@ -122,6 +122,7 @@ FIXTURE_VARIANT(longterm) {
 	MEM_LONGTERM_PRIVATE_KINDS(LT_VARIANT, false, private, false, readonly, pin_id, pin_name)
 
 PIN_LONGTERM_ALL_BACKENDS(LT_BY_PIN, _)
+IOPIN_MEM_PIN_AXES(longterm);
 
 FIXTURE_SETUP(longterm)
 {

@@ -364,6 +364,11 @@ unsigned int pin_needs(enum pin_id id)
 	return backends[id]->needs;
 }
 
+const char *pin_guard(enum pin_id id)
+{
+	return backends[id]->guard;
+}
+
 bool pin_available(enum pin_id id, char *why, size_t len)
 {
 	const struct pin_backend *be = pin_backend_get(id);

@@ -110,8 +110,9 @@ PIN_BACKENDS(PIN_BACKEND_DECLARE, _)
 #undef PIN_BACKEND_DECLARE
 
 const struct pin_backend *pin_backend_get(enum pin_id id);
-/* NEEDS_* of a variant crossing backend id. */
+/* NEEDS_* and added guard (or NULL) of a variant crossing backend id. */
 unsigned int pin_needs(enum pin_id id);
+const char *pin_guard(enum pin_id id);
 
 /*
  * For backends: long-term pins of a process without CAP_IPC_LOCK are

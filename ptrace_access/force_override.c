@@ -23,6 +23,7 @@ FIXTURE_VARIANT(force_override) {
 };
 
 MEM_ANON_FILE_TYPES(MEM_VARIANT, force_override)
+IOPIN_MEM_AXES(force_override);
 
 FIXTURE_SETUP(force_override)
 {

@@ -47,6 +47,7 @@
 		enum trace_route route;					\
 	};								\
 	ROUTES(ROUTE_X_TYPES, fix, TYPES)				\
+	IOPIN_MEM_AXES(fix);						\
 	FIXTURE_SETUP(fix)						\
 	{								\
 		MEM_CREATE(&self->m, &variant->mem);			\
