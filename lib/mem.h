@@ -22,7 +22,7 @@ enum mem_result {
 /*
  * The memory backings, one row each (the axis's registry):
  *	X(ID, create, open, flags, needs)
- * generates enum mem_backing (MEM_<ID>, in row order) and lib/mem.c's table
+ * generates enum mem_backing (MEM_<ID>, in row order) and lib/mem-types.c's table
  * of struct mem_backing_info indexed by it, so that no backing can lack a
  * row. create: its constructor in lib/mem-types.c (maps, fills, faults in
  * the memory of a struct mem); open: for file types, the function that
