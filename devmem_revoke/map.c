@@ -83,13 +83,13 @@ IOPIN_TEST(free_bar, write_reaches_the_device_memory,
 	uint32_t old = iomem_pattern_word(off), new = ~old;
 	struct iomem_map other;
 
-	EXPECT_WRITE_OK((volatile char *)self->m.addr + off, new, "write");
+	ASSERT_WRITE_OK((volatile char *)self->m.addr + off, new, "write");
 	/* Read it back through a second mapping by another route. */
 	IOMEM_MAP_OK(&other, variant->route.id == IOMEM_SYSFS ? &procfs : &sysfs,
 		     &self->d, self->bar, 0, 2 * 4096 * 4);
-	EXPECT_READ_OK((volatile char *)other.addr + off, new, false,
+	ASSERT_READ_OK((volatile char *)other.addr + off, new, false,
 		       "the word read through a second mapping");
-	EXPECT_WRITE_OK((volatile char *)self->m.addr + off, old, "restoring the word");
+	ASSERT_WRITE_OK((volatile char *)self->m.addr + off, old, "restoring the word");
 	iomem_unmap(&other);
 }
 
@@ -114,7 +114,7 @@ IOPIN_TEST(busy_bar, mmap_is_refused,
 	ksft_print_msg("%s BAR%d claimed by %s (/proc/iomem: %s); %s must fail with %s\n",
 		       self->d.bdf, self->bar, self->d.driver, owner, variant->route.name,
 		       strerror(variant->route.busy_errno));
-	EXPECT_MAP_ERRNO(variant->route.busy_errno, &variant->route, &self->d, self->bar,
+	ASSERT_MAP_ERRNO(variant->route.busy_errno, &variant->route, &self->d, self->bar,
 			 0, page_size(), MAP_SHARED);
 }
 

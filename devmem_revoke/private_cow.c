@@ -78,12 +78,12 @@ IOPIN_TEST(private_cow, write_fork_and_unmap_leave_pat_consistent,
 	char why[512];
 	pid_t pid;
 
-	EXPECT_READ_OK(w, iomem_pattern_word(0), false, "private mapping before the write");
-	EXPECT_WRITE_OK(w, 0x11223344, "COW write");
-	EXPECT_READ_OK(w, 0x11223344, false, "private copy after the write");
+	ASSERT_READ_OK(w, iomem_pattern_word(0), false, "private mapping before the write");
+	ASSERT_WRITE_OK(w, 0x11223344, "COW write");
+	ASSERT_READ_OK(w, 0x11223344, false, "private copy after the write");
 	/* The device memory did not take the private write. */
 	IOMEM_MAP_OK(&dev, &sysfs, &self->d, self->bar, 0, page_size());
-	EXPECT_READ_OK(dev.addr, iomem_pattern_word(0), false, "device memory after a private write");
+	ASSERT_READ_OK(dev.addr, iomem_pattern_word(0), false, "device memory after a private write");
 	iomem_unmap(&dev);
 
 	/*

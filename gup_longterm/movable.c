@@ -72,10 +72,10 @@ IOPIN_TEST(movable, pin_migrates_the_page_out_of_zone_movable,
 	EXPECT_NE(before, after) TH_LOG("the pinned page stayed where it was");
 	ASSERT_NE(NULL, zone) TH_LOG("pfn %#llx is in no zone", (unsigned long long)after);
 	EXPECT_STRNE("Movable", zone) TH_LOG("the pinned page is still in ZONE_MOVABLE");
-	EXPECT_PATTERN(m->addr, m->size, 1, "data after the migration");
-	EXPECT_PIN_SEES(&p, 1, "pin after the migration");
+	ASSERT_PATTERN(m->addr, m->size, 1, "data after the migration");
+	ASSERT_PIN_SEES(&p, 1, "pin after the migration");
 	pattern_fill(m->addr, m->size, 2);
-	EXPECT_PIN_SEES(&p, 2, "pin after the process wrote");
+	ASSERT_PIN_SEES(&p, 2, "pin after the process wrote");
 	pin_release(&p);
 }
 

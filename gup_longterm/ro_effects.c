@@ -71,7 +71,7 @@ IOPIN_TEST(ro_effects, ro_pin_leaves_soft_dirty_bits_clear,
 	PIN_OK(&p, variant->pin, m->addr, m->size);
 	EXPECT_EQ(0, soft_dirty_pages(m->addr, m->size))
 		TH_LOG("the R/O pin set soft-dirty bits: it write-faulted (FOLL_FORCE|FOLL_WRITE)");
-	EXPECT_PIN_SEES(&p, 1, "R/O pin");
+	ASSERT_PIN_SEES(&p, 1, "R/O pin");
 	pin_release(&p);
 }
 
@@ -91,7 +91,7 @@ IOPIN_TEST(ro_effects, ro_pin_takes_no_uffd_wp_fault,
 	EXPECT_EQ(0, faults)
 		TH_LOG("the R/O pin took %d userfaultfd write-protect faults (FOLL_FORCE|FOLL_WRITE)",
 		       faults);
-	EXPECT_PIN_SEES(&p, 1, "R/O pin of a write-protected range");
+	ASSERT_PIN_SEES(&p, 1, "R/O pin of a write-protected range");
 	pin_release(&p);
 }
 

@@ -90,13 +90,13 @@ static int longterm_rule(enum pin_id id, enum mem_backing backing, bool shared,
 /* ---- the test ------------------------------------------------------------ */
 
 /* The device writes pattern seed through the pin; the process sees it at addr. */
-#define EXPECT_DEVICE_WRITE_SEEN(p, addr, seed) do {			\
+#define ASSERT_DEVICE_WRITE_SEEN(p, addr, seed) do {			\
 	char *_buf = malloc((p)->len);					\
 	ASSERT_NE(NULL, _buf);						\
 	pattern_fill(_buf, (p)->len, seed);				\
 	ASSERT_EQ(0, pin_write(p, _buf)) TH_LOG("%s", (p)->why);	\
 	free(_buf);							\
-	EXPECT_PATTERN(addr, (p)->len, seed, "mapping after the device wrote through the pin"); \
+	ASSERT_PATTERN(addr, (p)->len, seed, "mapping after the device wrote through the pin"); \
 } while (0)
 
 FIXTURE(longterm) {
@@ -167,16 +167,16 @@ IOPIN_TEST(longterm, pin_is_taken_or_refused_as_the_kernel_rule_says,
 		       want ? strerrorname_np(-want) : "pinned", rule);
 	ASSERT_EQ(want, got) TH_LOG("%s", got ? p.why : "the pin was taken");
 	if (got) {
-		EXPECT_PATTERN(m->addr, m->size, 1, "mapping after the refused pin");
+		ASSERT_PATTERN(m->addr, m->size, 1, "mapping after the refused pin");
 		return;
 	}
-	EXPECT_PIN_SEES(&p, 1, "pin of the object's data");
+	ASSERT_PIN_SEES(&p, 1, "pin of the object's data");
 	if (variant->writable) {
 		pattern_fill(m->addr, m->size, 2);
-		EXPECT_PIN_SEES(&p, 2, "pin after the process wrote");
+		ASSERT_PIN_SEES(&p, 2, "pin after the process wrote");
 	}
 	if (pin_can_write(&p))
-		EXPECT_DEVICE_WRITE_SEEN(&p, m->addr, 3);
+		ASSERT_DEVICE_WRITE_SEEN(&p, m->addr, 3);
 	pin_release(&p);
 }
 

@@ -285,7 +285,7 @@ bool iomem_destructive_allowed(void);
 } while (0)
 
 /* The mmap fails with want (0: works; the mapping is dropped again). */
-#define EXPECT_MAP_ERRNO(want, r, d, bar, off, len, flags) do {	\
+#define ASSERT_MAP_ERRNO(want, r, d, bar, off, len, flags) do {	\
 	char _why[320] = "", _chk[160];					\
 	struct iomem_map _m;						\
 	int _rc = iomem_map(&_m, r, d, bar, off, len, PROT_READ | PROT_WRITE, \
@@ -298,14 +298,14 @@ bool iomem_destructive_allowed(void);
 } while (0)
 
 /* A 32-bit read at addr succeeds (and returns want unless any). */
-#define EXPECT_READ_OK(addr, want, any, what) do {			\
+#define ASSERT_READ_OK(addr, want, any, what) do {			\
 	struct iomem_access _a = iomem_read32(addr);			\
 	char _why[160];							\
 	ASSERT_TRUE(iomem_check_ok(&_a, want, any, _why, sizeof(_why)))	\
 		TH_LOG("%s: %s", what, _why);				\
 } while (0)
 
-#define EXPECT_WRITE_OK(addr, value, what) do {				\
+#define ASSERT_WRITE_OK(addr, value, what) do {				\
 	struct iomem_access _a = iomem_write32(addr, value);		\
 	char _why[160];							\
 	ASSERT_TRUE(iomem_check_ok(&_a, 0, true, _why, sizeof(_why)))	\
@@ -313,7 +313,7 @@ bool iomem_destructive_allowed(void);
 } while (0)
 
 /* A read at addr gets SIGBUS BUS_ADRERR at exactly addr; the VMA is still there. */
-#define EXPECT_READ_SIGBUS(addr, what) do {				\
+#define ASSERT_READ_SIGBUS(addr, what) do {				\
 	struct iomem_access _a = iomem_read32(addr);			\
 	char _why[160];							\
 	ASSERT_TRUE(iomem_vma_present(addr, 4))				\

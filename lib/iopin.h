@@ -145,6 +145,12 @@ extern const struct iopin_axes *__stop_iopin_axes[] __attribute__((weak));
 
 /* ---- short wrappers that keep test bodies a spec ------------------------- */
 
+/*
+ * Named as the harness names its checks: an ASSERT_* wrapper stops the test
+ * when it fails (it is built on ASSERT_*); an EXPECT_* one records the
+ * failure and lets the test go on.
+ */
+
 /* In FIXTURE_SETUP: create memory of the variant's type or SKIP/fail. */
 #define MEM_CREATE(m, type) do {					\
 	enum mem_result _r = mem_create(m, type);			\
@@ -178,33 +184,33 @@ extern const struct iopin_axes *__stop_iopin_axes[] __attribute__((weak));
 } while (0)
 
 /* buf holds pattern seed (0: zeroes). */
-#define EXPECT_PATTERN(buf, len, seed, what) do {			\
+#define ASSERT_PATTERN(buf, len, seed, what) do {			\
 	char _why[192];							\
 	ASSERT_TRUE(pattern_check(buf, len, seed, _why, sizeof(_why)))	\
 		TH_LOG("%s: %s", what, _why);				\
 } while (0)
 
 /* What a private write must not change (file, zeropage) is unchanged. */
-#define EXPECT_BACKING_UNCHANGED(m, what) do {				\
+#define ASSERT_BACKING_UNCHANGED(m, what) do {				\
 	uint8_t _seed;							\
 	size_t _len;							\
 	char *_view = mem_map_backing_view(m, &_len, &_seed);		\
 	ASSERT_NE(NULL, _view) TH_LOG("%s: cannot map the backing", what); \
-	EXPECT_PATTERN(_view, _len, _seed, what);			\
+	ASSERT_PATTERN(_view, _len, _seed, what);			\
 	munmap(_view, _len);						\
 } while (0)
 
 /* What the pin sees holds pattern seed. */
-#define EXPECT_PIN_SEES(p, seed, what) do {				\
+#define ASSERT_PIN_SEES(p, seed, what) do {				\
 	char *_buf = malloc((p)->len);					\
 	ASSERT_NE(NULL, _buf);						\
 	ASSERT_EQ(0, pin_read(p, _buf)) TH_LOG("%s", (p)->why);	\
-	EXPECT_PATTERN(_buf, (p)->len, seed, what);			\
+	ASSERT_PATTERN(_buf, (p)->len, seed, what);			\
 	free(_buf);							\
 } while (0)
 
 /* The child's function returned CHILD_OK. */
-#define EXPECT_CHILD_OK(c, what) do {					\
+#define ASSERT_CHILD_OK(c, what) do {					\
 	int _rc = child_wait(c);					\
 	ASSERT_EQ(CHILD_OK, _rc) TH_LOG("%s: child exit %d", what, _rc); \
 } while (0)

@@ -32,7 +32,7 @@ FIXTURE_SETUP(remove)
 	IOMEM_PICK(IOMEM_ROLE_PATTERN, &self->d, &self->bar);
 	IOMEM_ROUTE_NEEDED(&variant->route, &self->d, self->bar);
 	IOMEM_MAP_OK(&self->m, &variant->route, &self->d, self->bar, 0, page_size());
-	EXPECT_READ_OK(self->m.addr, iomem_pattern_word(0), false, "before the removal");
+	ASSERT_READ_OK(self->m.addr, iomem_pattern_word(0), false, "before the removal");
 }
 
 FIXTURE_TEARDOWN(remove)

@@ -99,12 +99,12 @@ IOPIN_TEST(resource, mapping_past_the_bar_is_refused,
 	uint64_t size = self->d.bar[self->bar].size;
 
 	/* Runs one page past the end; starts at the end. */
-	EXPECT_MAP_ERRNO(EINVAL, &sysfs, &self->d, self->bar, 0, size + page_size(),
+	ASSERT_MAP_ERRNO(EINVAL, &sysfs, &self->d, self->bar, 0, size + page_size(),
 			 MAP_SHARED);
-	EXPECT_MAP_ERRNO(EINVAL, &sysfs, &self->d, self->bar, size, page_size(),
+	ASSERT_MAP_ERRNO(EINVAL, &sysfs, &self->d, self->bar, size, page_size(),
 			 MAP_SHARED);
 	/* The last page itself maps. */
-	EXPECT_MAP_ERRNO(0, &sysfs, &self->d, self->bar, size - page_size(), page_size(),
+	ASSERT_MAP_ERRNO(0, &sysfs, &self->d, self->bar, size - page_size(), page_size(),
 			 MAP_SHARED);
 }
 

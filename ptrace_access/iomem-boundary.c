@@ -21,9 +21,9 @@ IOPIN_TEST(bar, read_across_a_page_boundary_gets_both_pages,
 	ret = tracee_access(&the_tracee, variant->access, false, (char *)self->m.addr + off,
 			 self->buf, 8, &err);
 	ACCESS_DONE(ret, err);
-	EXPECT_COUNT(ret, err, 8, "read across the page boundary");
-	EXPECT_BYTES(self->buf, self->want + off, 8, "what the read returned");
-	EXPECT_TRACEE_OK(&the_tracee, "tracee");
+	ASSERT_COUNT(ret, err, 8, "read across the page boundary");
+	ASSERT_BYTES(self->buf, self->want + off, 8, "what the read returned");
+	ASSERT_TRACEE_OK(&the_tracee, "tracee");
 }
 
 IOPIN_TEST(bar, write_across_a_page_boundary_changes_exactly_those_bytes,
@@ -40,9 +40,9 @@ IOPIN_TEST(bar, write_across_a_page_boundary_changes_exactly_those_bytes,
 	ret = tracee_access(&the_tracee, variant->access, true, (char *)self->m.addr + off,
 			 self->want + off, 8, &err);
 	ACCESS_DONE(ret, err);
-	EXPECT_COUNT(ret, err, 8, "write across the page boundary");
-	EXPECT_TRACEE_OK(&the_tracee, "tracee after the write");
-	EXPECT_DEVICE_HOLDS_WANT(self, "device memory after the write");
+	ASSERT_COUNT(ret, err, 8, "write across the page boundary");
+	ASSERT_TRACEE_OK(&the_tracee, "tracee after the write");
+	ASSERT_DEVICE_HOLDS_WANT(self, "device memory after the write");
 }
 
 /*
@@ -103,15 +103,15 @@ static void past_the_end(struct __test_metadata *_metadata, FIXTURE_DATA(bar) *s
 	ret = tracee_access(&the_tracee, variant->access, write, at + ps - 4, got, 8, &err);
 	ACCESS_DONE(ret, err);
 	if (words) {
-		EXPECT_ERRNO(ret, err, EIO, "a word running past the end of the mapping");
+		ASSERT_ERRNO(ret, err, EIO, "a word running past the end of the mapping");
 	} else {
-		EXPECT_COUNT(ret, err, 4, "access running past the end of the mapping (bytes)");
+		ASSERT_COUNT(ret, err, 4, "access running past the end of the mapping (bytes)");
 		if (!write)
-			EXPECT_BYTES(got, want, 4, "the in-range bytes read");
+			ASSERT_BYTES(got, want, 4, "the in-range bytes read");
 	}
 	if (write)
 		*(uint32_t *)(self->want + bar_off + ps - 4) = ~iomem_pattern_word(bar_off + ps - 4);
-	EXPECT_TRACEE_OK(&the_tracee, "tracee");
+	ASSERT_TRACEE_OK(&the_tracee, "tracee");
 }
 
 IOPIN_TEST(bar, read_running_past_the_end_of_a_mapping_returns_no_byte_beyond,
@@ -135,7 +135,7 @@ IOPIN_TEST(bar, write_running_past_the_end_of_a_mapping_lands_nowhere_beyond,
 	 * pattern.
 	 */
 	past_the_end(_metadata, self, variant, 3 * page_size(), true);
-	EXPECT_DEVICE_HOLDS_WANT(self, "device memory after the write");
+	ASSERT_DEVICE_HOLDS_WANT(self, "device memory after the write");
 }
 
 /* BAR pages FAR_A and FAR_B mapped one page each, next to each other. */
@@ -170,9 +170,9 @@ IOPIN_TEST(bar, read_across_adjacent_mappings_reaches_the_second_mapping,
 	ACCESS_DONE(ret, err);
 	bar_pattern(want, (FAR_A + 1) * ps - 4, 4);
 	bar_pattern(want + 4, FAR_B * ps, 4);
-	EXPECT_COUNT(ret, err, 8, "read across two adjacent BAR mappings");
-	EXPECT_BYTES(self->buf, want, 8, "bytes of BAR pages 5 (end) and 9 (start)");
-	EXPECT_TRACEE_OK(&the_tracee, "tracee");
+	ASSERT_COUNT(ret, err, 8, "read across two adjacent BAR mappings");
+	ASSERT_BYTES(self->buf, want, 8, "bytes of BAR pages 5 (end) and 9 (start)");
+	ASSERT_TRACEE_OK(&the_tracee, "tracee");
 }
 
 IOPIN_TEST(bar, write_across_adjacent_mappings_lands_only_in_the_two_pages,
@@ -192,9 +192,9 @@ IOPIN_TEST(bar, write_across_adjacent_mappings_lands_only_in_the_two_pages,
 	TRACEE_START(&the_tracee, "rw-s");
 	ret = tracee_access(&the_tracee, variant->access, true, at + ps - 4, self->buf, 8, &err);
 	ACCESS_DONE(ret, err);
-	EXPECT_COUNT(ret, err, 8, "write across two adjacent BAR mappings");
+	ASSERT_COUNT(ret, err, 8, "write across two adjacent BAR mappings");
 	/* Every word of the first VIEW_PAGES: only those two changed. */
-	EXPECT_DEVICE_HOLDS_WANT(self, "device memory after the write");
-	EXPECT_TRACEE_OK(&the_tracee, "tracee");
+	ASSERT_DEVICE_HOLDS_WANT(self, "device memory after the write");
+	ASSERT_TRACEE_OK(&the_tracee, "tracee");
 }
 

@@ -55,8 +55,8 @@ IOPIN_TEST(gdb_bar, gdb_examines_the_words_of_the_bar_a_tracee_maps,
 	}
 	ASSERT_EQ(8, n) TH_LOG("gdb -batch -p %d -ex 'x/8gx %p' printed %d words",
 			       the_tracee.c.pid, (void *)self->m.addr, n);
-	EXPECT_BYTES(words, self->want, sizeof(words), "what gdb shows of the BAR");
-	EXPECT_TRACEE_OK(&the_tracee, "tracee after gdb detached");
+	ASSERT_BYTES(words, self->want, sizeof(words), "what gdb shows of the BAR");
+	ASSERT_TRACEE_OK(&the_tracee, "tracee after gdb detached");
 }
 
 /* ---- plain reads and writes --------------------------------------------- */
@@ -72,9 +72,9 @@ IOPIN_TEST(bar, read_returns_what_the_device_holds,
 	TRACEE_START(&the_tracee, "rw-s");
 	ret = tracee_access(&the_tracee, variant->access, false, self->m.addr, self->buf, ps, &err);
 	ACCESS_DONE(ret, err);
-	EXPECT_COUNT(ret, err, ps, "read of a BAR page");
-	EXPECT_BYTES(self->buf, self->want, ps, "what the read returned");
-	EXPECT_TRACEE_OK(&the_tracee, "tracee");
+	ASSERT_COUNT(ret, err, ps, "read of a BAR page");
+	ASSERT_BYTES(self->buf, self->want, ps, "what the read returned");
+	ASSERT_TRACEE_OK(&the_tracee, "tracee");
 }
 
 IOPIN_TEST(bar, write_reaches_the_device_and_the_tracee,
@@ -91,9 +91,9 @@ IOPIN_TEST(bar, write_reaches_the_device_and_the_tracee,
 	ret = tracee_access(&the_tracee, variant->access, true, (char *)self->m.addr + off,
 			 self->want + off, len, &err);
 	ACCESS_DONE(ret, err);
-	EXPECT_COUNT(ret, err, len, "write into a PROT_WRITE BAR mapping");
-	EXPECT_TRACEE_OK(&the_tracee, "tracee after the write");
-	EXPECT_DEVICE_HOLDS_WANT(self, "device memory after the write");
+	ASSERT_COUNT(ret, err, len, "write into a PROT_WRITE BAR mapping");
+	ASSERT_TRACEE_OK(&the_tracee, "tracee after the write");
+	ASSERT_DEVICE_HOLDS_WANT(self, "device memory after the write");
 }
 
 IOPIN_TEST(bar, write_to_a_readonly_mapping_fails_with_eio,
@@ -112,8 +112,8 @@ IOPIN_TEST(bar, write_to_a_readonly_mapping_fails_with_eio,
 	ret = tracee_access(&the_tracee, variant->access, true, (char *)self->m.addr + off,
 			 self->buf, len, &err);
 	ACCESS_DONE(ret, err);
-	EXPECT_ERRNO(ret, err, EIO, "write into a PROT_READ BAR mapping");
-	EXPECT_TRACEE_OK(&the_tracee, "tracee after the refused write");
-	EXPECT_DEVICE_HOLDS_WANT(self, "device memory after the refused write");
+	ASSERT_ERRNO(ret, err, EIO, "write into a PROT_READ BAR mapping");
+	ASSERT_TRACEE_OK(&the_tracee, "tracee after the refused write");
+	ASSERT_DEVICE_HOLDS_WANT(self, "device memory after the refused write");
 }
 

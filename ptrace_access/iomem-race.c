@@ -199,7 +199,7 @@ IOPIN_TEST(claim_race, reads_preempted_by_a_claim_never_see_what_the_driver_wrot
 		usleep(random() % 500);
 		if (iomem_bind(&c->d, c->driver, why, sizeof(why)))
 			break;
-		EXPECT_READ_SIGBUS((char *)c->m.addr + c->status_off, "the mapping once claimed");
+		ASSERT_READ_SIGBUS((char *)c->m.addr + c->status_off, "the mapping once claimed");
 		if (iomem_unbind(&c->d, why, sizeof(why)))
 			break;
 		iomem_unmap(&c->m);
@@ -209,7 +209,7 @@ IOPIN_TEST(claim_race, reads_preempted_by_a_claim_never_see_what_the_driver_wrot
 	ksft_print_msg("%ld claims in %ld ms on CPU %d: reads of status 0x%02x (unbound) %ld, failed %ld, of another status %ld (last 0x%02x)\n",
 		       cycles, ms, r->cpu, r->unbound, r->same, r->failed, r->other, r->last_other);
 	ASSERT_EQ(0, why[0]) TH_LOG("cycle %ld: %s", cycles, why);
-	EXPECT_BYTES(&r->other, &(long){ 0 }, sizeof(r->other),
+	ASSERT_BYTES(&r->other, &(long){ 0 }, sizeof(r->other),
 		     "count of reads that returned a status the driver wrote after its claim");
 }
 

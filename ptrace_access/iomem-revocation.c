@@ -54,14 +54,14 @@ IOPIN_TEST(claim, reads_fail_with_eio_once_a_driver_claims_the_bar,
 	TRACEE_START(&the_tracee, "rw-s");
 	ret = read_num_queues(&self->c, variant->access, &nq, &err);
 	ACCESS_DONE(ret, err);
-	EXPECT_COUNT(ret, err, 8, "read before the claim");
-	EXPECT_BYTES(&nq, &self->c.num_queues, 2, "num_queues before the claim");
+	ASSERT_COUNT(ret, err, 8, "read before the claim");
+	ASSERT_BYTES(&nq, &self->c.num_queues, 2, "num_queues before the claim");
 	IOMEM_BIND_OK(&self->c.d, self->c.driver);
 	ASSERT_CLAIMED(&self->c.d, self->c.bar, true);
 	ret = read_num_queues(&self->c, variant->access, &nq, &err);
 	ACCESS_DONE(ret, err);
-	EXPECT_ERRNO(ret, err, EIO, "read after the claim");
-	EXPECT_TRACEE_OK(&the_tracee, "tracee");
+	ASSERT_ERRNO(ret, err, EIO, "read after the claim");
+	ASSERT_TRACEE_OK(&the_tracee, "tracee");
 }
 
 /*
@@ -104,11 +104,11 @@ IOPIN_TEST(removal, reads_fail_with_eio_once_the_device_is_gone,
 	TRACEE_START(&the_tracee, "rw-s");
 	ret = read_num_queues(&self->c, variant->access, &nq, &err);
 	ACCESS_DONE(ret, err);
-	EXPECT_COUNT(ret, err, 8, "read before the removal");
-	EXPECT_BYTES(&nq, &self->c.num_queues, 2, "num_queues before the removal");
+	ASSERT_COUNT(ret, err, 8, "read before the removal");
+	ASSERT_BYTES(&nq, &self->c.num_queues, 2, "num_queues before the removal");
 	ASSERT_EQ(0, iomem_remove(&self->c.d, why, sizeof(why))) TH_LOG("%s", why);
 	ret = read_num_queues(&self->c, variant->access, &nq, &err);
 	ACCESS_DONE(ret, err);
-	EXPECT_ERRNO(ret, err, EIO, "read after the device was removed");
-	EXPECT_TRACEE_OK(&the_tracee, "tracee");
+	ASSERT_ERRNO(ret, err, EIO, "read after the device was removed");
+	ASSERT_TRACEE_OK(&the_tracee, "tracee");
 }

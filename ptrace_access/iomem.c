@@ -115,7 +115,7 @@ FIXTURE_SETUP(bar)
 	/* Start from the pattern (a test before us may have failed mid-way). */
 	bar_pattern(self->want, 0, VIEW_PAGES * ps);
 	bar_copy(self->buf, self->view.addr, VIEW_PAGES * ps);
-	EXPECT_BYTES(self->buf, self->want, VIEW_PAGES * ps, "BAR contents before the test");
+	ASSERT_BYTES(self->buf, self->want, VIEW_PAGES * ps, "BAR contents before the test");
 	IOMEM_MAP_OK(&self->m, &variant->route, &self->d, self->bar, 0, 2 * ps);
 }
 
@@ -142,9 +142,9 @@ FIXTURE_TEARDOWN_PARENT(bar)
 }
 
 /* What the device holds in the first VIEW_PAGES is self->want. */
-#define EXPECT_DEVICE_HOLDS_WANT(self, what) do {			\
+#define ASSERT_DEVICE_HOLDS_WANT(self, what) do {			\
 	bar_copy((self)->buf, (self)->view.addr, VIEW_PAGES * page_size()); \
-	EXPECT_BYTES((self)->buf, (self)->want, VIEW_PAGES * page_size(), what); \
+	ASSERT_BYTES((self)->buf, (self)->want, VIEW_PAGES * page_size(), what); \
 } while (0)
 
 /* A tracee on the two-page mapping; it must then see self->want there. */
@@ -203,14 +203,14 @@ IOPIN_TEST(bar_process_vm, readv_and_writev_fail_with_efault,
 	TRACEE_START(&the_tracee, "rw-s");
 	ret = trace_read(ROUTE_PROCESS_VM, the_tracee.c.pid, (void *)self->m.addr, buf, sizeof(buf));
 	err = errno;
-	EXPECT_ERRNO(ret, err, EFAULT, "process_vm_readv of a BAR mapping");
+	ASSERT_ERRNO(ret, err, EFAULT, "process_vm_readv of a BAR mapping");
 	memset(buf, 0x5a, sizeof(buf));
 	ret = trace_write(ROUTE_PROCESS_VM, the_tracee.c.pid, (void *)self->m.addr, buf, sizeof(buf));
 	err = errno;
-	EXPECT_ERRNO(ret, err, EFAULT, "process_vm_writev to a BAR mapping");
-	EXPECT_TRACEE_OK(&the_tracee, "tracee");
+	ASSERT_ERRNO(ret, err, EFAULT, "process_vm_writev to a BAR mapping");
+	ASSERT_TRACEE_OK(&the_tracee, "tracee");
 	bar_copy(buf, self->m.addr, sizeof(buf));
-	EXPECT_BYTES(buf, want, sizeof(buf), "device memory after the refused write");
+	ASSERT_BYTES(buf, want, sizeof(buf), "device memory after the refused write");
 }
 
 IOPIN_MAIN

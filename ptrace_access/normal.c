@@ -87,9 +87,9 @@ IOPIN_TEST(forced_write, gives_the_tracee_its_own_copy_and_changes_nothing_else,
 	TRACEE_START(t, "r--p");
 	ret = tracee_access(t, variant->route, true, m->addr, self->want, ps, &err);
 	ACCESS_DONE(ret, err);
-	EXPECT_COUNT(ret, err, ps, "forced write by the tracer");
-	EXPECT_TRACEE_OK(t, "tracee after the forced write");
-	EXPECT_ORIGINAL_UNCHANGED(m, "original after the tracee's forced write");
+	ASSERT_COUNT(ret, err, ps, "forced write by the tracer");
+	ASSERT_TRACEE_OK(t, "tracee after the forced write");
+	ASSERT_ORIGINAL_UNCHANGED(m, "original after the tracee's forced write");
 }
 
 /* ---- private hugetlb ----------------------------------------------------- */
@@ -125,11 +125,11 @@ IOPIN_TEST(forced_write_hugetlb, is_refused_before_v6_14_and_never_reaches_the_o
 	ret = tracee_access(t, variant->route, true, m->addr, self->buf, ps, &err);
 	ACCESS_DONE(ret, err);
 	if (cows)
-		EXPECT_COUNT(ret, err, ps, "forced write to private hugetlb (v6.14+: COW)");
+		ASSERT_COUNT(ret, err, ps, "forced write to private hugetlb (v6.14+: COW)");
 	else
-		EXPECT_ERRNO(ret, err, EIO, "forced write to private hugetlb (before v6.14: refused)");
-	EXPECT_TRACEE_OK(t, "tracee after the forced write");
-	EXPECT_ORIGINAL_UNCHANGED(m, "original after the forced write");
+		ASSERT_ERRNO(ret, err, EIO, "forced write to private hugetlb (before v6.14: refused)");
+	ASSERT_TRACEE_OK(t, "tracee after the forced write");
+	ASSERT_ORIGINAL_UNCHANGED(m, "original after the forced write");
 }
 
 /* ---- PROT_READ MAP_SHARED: a forced write has nowhere to COW to --------- */
@@ -156,9 +156,9 @@ IOPIN_TEST(forced_write_shared, fails_with_eio_and_the_file_is_unchanged,
 	TRACEE_START(t, "r--s");
 	ret = tracee_access(t, variant->route, true, shared, self->buf, page_size(), &err);
 	ACCESS_DONE(ret, err);
-	EXPECT_ERRNO(ret, err, EIO, "forced write to a PROT_READ MAP_SHARED page");
-	EXPECT_TRACEE_OK(t, "tracee after the refused write");
-	EXPECT_BACKING_UNCHANGED(m, "file after the refused write");
+	ASSERT_ERRNO(ret, err, EIO, "forced write to a PROT_READ MAP_SHARED page");
+	ASSERT_TRACEE_OK(t, "tracee after the refused write");
+	ASSERT_BACKING_UNCHANGED(m, "file after the refused write");
 	munmap(shared, m->size);
 }
 
@@ -181,10 +181,10 @@ IOPIN_TEST(forced_read_prot_none, returns_the_data,
 	TRACEE_START(t, "---p");
 	ret = tracee_access(t, variant->route, false, m->addr, self->buf, ps, &err);
 	ACCESS_DONE(ret, err);
-	EXPECT_COUNT(ret, err, ps, "forced read of a PROT_NONE page");
+	ASSERT_COUNT(ret, err, ps, "forced read of a PROT_NONE page");
 	/* Our own copy, shared with the tracee since fork. */
-	EXPECT_BYTES(self->buf, m->addr, ps, "forced read of a PROT_NONE page");
-	EXPECT_TRACEE_OK(t, "tracee");
+	ASSERT_BYTES(self->buf, m->addr, ps, "forced read of a PROT_NONE page");
+	ASSERT_TRACEE_OK(t, "tracee");
 }
 
 /* ---- process_vm_readv/writev never force -------------------------------- */
@@ -207,9 +207,9 @@ IOPIN_TEST(process_vm, writev_to_a_readonly_page_fails_with_efault,
 	TRACEE_START(t, "r--p");
 	ret = trace_write(ROUTE_PROCESS_VM, t->c.pid, m->addr, self->buf, page_size());
 	err = errno;
-	EXPECT_ERRNO(ret, err, EFAULT, "process_vm_writev to PROT_READ");
-	EXPECT_TRACEE_OK(t, "tracee after the refused write");
-	EXPECT_ORIGINAL_UNCHANGED(m, "original after the refused write");
+	ASSERT_ERRNO(ret, err, EFAULT, "process_vm_writev to PROT_READ");
+	ASSERT_TRACEE_OK(t, "tracee after the refused write");
+	ASSERT_ORIGINAL_UNCHANGED(m, "original after the refused write");
 }
 
 IOPIN_TEST(process_vm, readv_of_a_prot_none_page_fails_with_efault,
@@ -225,8 +225,8 @@ IOPIN_TEST(process_vm, readv_of_a_prot_none_page_fails_with_efault,
 	TRACEE_START(t, "---p");
 	ret = trace_read(ROUTE_PROCESS_VM, t->c.pid, m->addr, self->buf, page_size());
 	err = errno;
-	EXPECT_ERRNO(ret, err, EFAULT, "process_vm_readv of PROT_NONE");
-	EXPECT_TRACEE_OK(t, "tracee");
+	ASSERT_ERRNO(ret, err, EFAULT, "process_vm_readv of PROT_NONE");
+	ASSERT_TRACEE_OK(t, "tracee");
 }
 
 /* ---- the debugger users run --------------------------------------------- */
@@ -253,8 +253,8 @@ IOPIN_TEST(debugger, gdb_examines_the_tracees_words,
 	}
 	ASSERT_EQ(8, n) TH_LOG("gdb -batch -p %d -ex 'x/8gx %p' printed %d words",
 			       t->c.pid, m->addr, n);
-	EXPECT_BYTES(words, m->addr, sizeof(words), "what gdb shows");
-	EXPECT_TRACEE_OK(t, "tracee after gdb detached");
+	ASSERT_BYTES(words, m->addr, sizeof(words), "what gdb shows");
+	ASSERT_TRACEE_OK(t, "tracee after gdb detached");
 }
 
 IOPIN_MAIN
