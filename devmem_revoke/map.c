@@ -22,6 +22,7 @@ FIXTURE(free_bar) {
 FIXTURE_VARIANT(free_bar) {
 	struct iomem_route route;
 };
+IOPIN_ROUTE_AXES(free_bar);
 
 FIXTURE(busy_bar) {
 	struct iomem_dev d;
@@ -31,6 +32,7 @@ FIXTURE(busy_bar) {
 FIXTURE_VARIANT(busy_bar) {
 	struct iomem_route route;
 };
+IOPIN_ROUTE_AXES(busy_bar);
 
 IOMEM_ROUTES(IOMEM_ROUTE_VARIANT, free_bar)
 IOMEM_ROUTES(IOMEM_ROUTE_VARIANT, busy_bar)
@@ -75,9 +77,9 @@ IOPIN_TEST(free_bar, write_reaches_the_device_memory,
 	   .needs = NEEDS_PCI_DEVICE)
 {
 	static const struct iomem_route sysfs =
-		IOMEM_ROUTE_INIT(sysfs, IOMEM_SYSFS, EINVAL, false, IOMEM_GUARD_SYSFS);
+		IOMEM_ROUTE_OF(IOMEM_ROUTE_SYSFS);
 	static const struct iomem_route procfs =
-		IOMEM_ROUTE_INIT(procfs, IOMEM_PROCFS, EINVAL, true, IOMEM_GUARD_PROCFS);
+		IOMEM_ROUTE_OF(IOMEM_ROUTE_PROCFS);
 	/* A word per route, so a stale value of another case cannot pass. */
 	uint64_t off = 4096 * (1 + variant->route.id);
 	uint32_t old = iomem_pattern_word(off), new = ~old;

@@ -27,7 +27,7 @@ FIXTURE(private_cow) {
 FIXTURE_SETUP(private_cow)
 {
 	static const struct iomem_route devmem =
-		IOMEM_ROUTE_INIT(devmem, IOMEM_DEVMEM, EPERM, true, IOMEM_GUARD_DEVMEM);
+		IOMEM_ROUTE_OF(IOMEM_ROUTE_DEVMEM);
 	char why[320];
 
 	self->kmsg = -1;
@@ -71,7 +71,7 @@ IOPIN_TEST(private_cow, write_fork_and_unmap_leave_pat_consistent,
 	   .needs = NEEDS_PCI_DEVICE | NEEDS_DEVMEM)
 {
 	static const struct iomem_route sysfs =
-		IOMEM_ROUTE_INIT(sysfs, IOMEM_SYSFS, EINVAL, false, IOMEM_GUARD_SYSFS);
+		IOMEM_ROUTE_OF(IOMEM_ROUTE_SYSFS);
 	volatile uint32_t *w = self->m.addr;
 	struct iomem_map dev;
 	int status, err;

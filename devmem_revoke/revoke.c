@@ -34,6 +34,7 @@ FIXTURE(revoke) {
 FIXTURE_VARIANT(revoke) {
 	struct iomem_route route;
 };
+IOPIN_ROUTE_AXES(revoke);
 
 IOMEM_ROUTES(IOMEM_ROUTE_VARIANT, revoke)
 

@@ -32,6 +32,7 @@ FIXTURE(pfnmap) {
 FIXTURE_VARIANT(pfnmap) {
 	struct iomem_route route;
 };
+IOPIN_ROUTE_AXES(pfnmap);
 
 IOMEM_ROUTES(IOMEM_ROUTE_VARIANT, pfnmap)
 

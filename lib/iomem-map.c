@@ -195,7 +195,7 @@ int iomem_map_phys(struct iomem_map *m, uint64_t phys, size_t len, int prot,
 		   int flags, char *why, size_t whylen)
 {
 	static const struct iomem_route devmem =
-		IOMEM_ROUTE_INIT(devmem, IOMEM_DEVMEM, EPERM, true, IOMEM_GUARD_DEVMEM);
+		IOMEM_ROUTE_OF(IOMEM_ROUTE_DEVMEM);
 	int err;
 
 	memset(m, 0, sizeof(*m));

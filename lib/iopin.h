@@ -104,6 +104,8 @@ extern const struct iopin_axes *__stop_iopin_axes[] __attribute__((weak));
 /* The axes of the common variant shapes. */
 #define IOPIN_MEM_AXES(fix)						\
 	IOPIN_AXES(fix, mem_type_needs(&variant->mem), NULL)
+#define IOPIN_ROUTE_AXES(fix)						\
+	IOPIN_AXES(fix, variant->route.needs, NULL)
 #define IOPIN_MEM_PIN_AXES(fix)						\
 	IOPIN_AXES(fix, mem_type_needs(&variant->mem) | pin_needs(variant->pin), \
 		   pin_guard(variant->pin))

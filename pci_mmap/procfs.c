@@ -16,7 +16,7 @@
 #include <sys/syscall.h>
 
 static const struct iomem_route procfs =
-	IOMEM_ROUTE_INIT(procfs, IOMEM_PROCFS, EINVAL, true, IOMEM_GUARD_PROCFS);
+	IOMEM_ROUTE_OF(IOMEM_ROUTE_PROCFS);
 
 FIXTURE(procfs) {
 	struct iomem_dev d;

@@ -95,7 +95,7 @@ IOPIN_TEST(resource, mapping_past_the_bar_is_refused,
 	   .guard = SYSFS_GUARD, .needs = NEEDS_PCI_DEVICE)
 {
 	static const struct iomem_route sysfs =
-		IOMEM_ROUTE_INIT(sysfs, IOMEM_SYSFS, EINVAL, false, IOMEM_GUARD_SYSFS);
+		IOMEM_ROUTE_OF(IOMEM_ROUTE_SYSFS);
 	uint64_t size = self->d.bar[self->bar].size;
 
 	/* Runs one page past the end; starts at the end. */

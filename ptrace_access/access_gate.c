@@ -74,6 +74,7 @@ FIXTURE_VARIANT(gate) {
 	struct iomem_route route;
 	enum trace_route access;
 };
+IOPIN_ROUTE_AXES(gate);
 
 PHYS_ACCESS_ROUTES(ACCESS_X_MAPS, gate)
 

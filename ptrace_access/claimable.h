@@ -23,9 +23,9 @@
  * iomem_route route" and "enum trace_route access":
  *	PHYS_ACCESS_ROUTES(ACCESS_X_MAPS, fixture)
  */
-#define MAP_X_ACCESS(id, rid, err, rawio, guard, fix, aid, a)		\
+#define MAP_X_ACCESS(id, rid, err, rawio, guard, needs, fix, aid, a)	\
 	FIXTURE_VARIANT_ADD(fix, id##_##aid) {				\
-		.route = IOMEM_ROUTE_INIT(id, rid, err, rawio, guard),	\
+		.route = IOMEM_ROUTE_INIT(id, rid, err, rawio, guard, needs), \
 		.access = a,						\
 	};
 #define ACCESS_X_MAPS(aid, a, fix) IOMEM_ROUTES(MAP_X_ACCESS, fix, aid, a)

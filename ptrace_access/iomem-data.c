@@ -19,6 +19,7 @@ FIXTURE(gdb_bar) {
 FIXTURE_VARIANT(gdb_bar) {
 	struct iomem_route route;
 };
+IOPIN_ROUTE_AXES(gdb_bar);
 
 IOMEM_ROUTES(IOMEM_ROUTE_VARIANT, gdb_bar)
 

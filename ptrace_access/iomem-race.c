@@ -132,6 +132,7 @@ FIXTURE_VARIANT(claim_race) {
 	struct iomem_route route;
 	enum trace_route access;
 };
+IOPIN_ROUTE_AXES(claim_race);
 
 #define MEM_FILE_ROUTES(X, ...)						\
 	X(proc_pid_mem, ROUTE_PROC_PID_MEM, __VA_ARGS__)		\

@@ -24,6 +24,7 @@ FIXTURE_VARIANT(claim) {
 	struct iomem_route route;
 	enum trace_route access;
 };
+IOPIN_ROUTE_AXES(claim);
 
 PHYS_ACCESS_ROUTES(ACCESS_X_MAPS, claim)
 
@@ -77,6 +78,7 @@ FIXTURE_VARIANT(removal) {
 	struct iomem_route route;
 	enum trace_route access;
 };
+IOPIN_ROUTE_AXES(removal);
 
 #define PCI_MAP_X_ACCESS(aid, a, fix) IOMEM_PCI_ROUTES(MAP_X_ACCESS, fix, aid, a)
 PHYS_ACCESS_ROUTES(PCI_MAP_X_ACCESS, removal)

@@ -69,6 +69,7 @@ FIXTURE_VARIANT(bar) {
 	struct iomem_route route;
 	enum trace_route access;
 };
+IOPIN_ROUTE_AXES(bar);
 
 /* Not in the shared self: the tracee's fork would write its pid 0 there. */
 static struct tracee the_tracee;
@@ -76,7 +77,7 @@ static struct tracee the_tracee;
 PHYS_ACCESS_ROUTES(ACCESS_X_MAPS, bar)
 
 static const struct iomem_route view_route =
-	IOMEM_ROUTE_INIT(sysfs, IOMEM_SYSFS, EINVAL, false, IOMEM_GUARD_SYSFS);
+	IOMEM_ROUTE_OF(IOMEM_ROUTE_SYSFS);
 
 /* The ivshmem pattern of BAR bytes [off, off + len), word-aligned. */
 static void bar_pattern(void *buf, uint64_t off, size_t len)
@@ -174,6 +175,7 @@ FIXTURE(bar_process_vm) {
 FIXTURE_VARIANT(bar_process_vm) {
 	struct iomem_route route;
 };
+IOPIN_ROUTE_AXES(bar_process_vm);
 
 IOMEM_ROUTES(IOMEM_ROUTE_VARIANT, bar_process_vm)
 

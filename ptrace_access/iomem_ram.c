@@ -26,7 +26,7 @@ FIXTURE(ram_copy) {
 FIXTURE_SETUP(ram_copy)
 {
 	static const struct iomem_route devmem =
-		IOMEM_ROUTE_INIT(devmem, IOMEM_DEVMEM, EPERM, true, IOMEM_GUARD_DEVMEM);
+		IOMEM_ROUTE_OF(IOMEM_ROUTE_DEVMEM);
 	char why[320];
 
 	IOMEM_PICK(IOMEM_ROLE_PATTERN, &self->d, &self->bar);
