@@ -76,8 +76,11 @@ enum mem_backing {
 #define MEM_BACKING_ENUM(id, create, open, flags, needs) MEM_##id,
 	MEM_BACKINGS(MEM_BACKING_ENUM)
 #undef MEM_BACKING_ENUM
-	MEM_BACKING_NR
 };
+
+/* How many rows; not an enumerator, so that a switch needs no case for it. */
+#define MEM_BACKING_COUNT_ROW(id, create, open, flags, needs) + 1
+#define MEM_BACKING_NR	(0 MEM_BACKINGS(MEM_BACKING_COUNT_ROW))
 
 /* What a backing is: the properties lib and tests select by. */
 #define MEM_F_ANON	0x1	/* private anonymous memory */

@@ -356,7 +356,7 @@ static const struct pin_backend *const backends[PIN_NR] = {
 
 const struct pin_backend *pin_backend_get(enum pin_id id)
 {
-	return id < PIN_NR ? backends[id] : NULL;
+	return (unsigned int)id < PIN_NR ? backends[id] : NULL;
 }
 
 unsigned int pin_needs(enum pin_id id)

@@ -48,8 +48,11 @@ enum pin_id {
 #define PIN_ID_ENUM(id, name, lt, rc, rd, _) PIN_##id,
 	PIN_BACKENDS(PIN_ID_ENUM, _)
 #undef PIN_ID_ENUM
-	PIN_NR,
 };
+
+/* How many rows; not an enumerator, so that a switch needs no case for it. */
+#define PIN_COUNT_ROW(id, name, lt, rc, rd, _) + 1
+#define PIN_NR	(0 PIN_BACKENDS(PIN_COUNT_ROW, _))
 
 /* What a pin is: the properties tests select backends by. */
 #define PIN_LONGTERM	0x1	/* FOLL_LONGTERM: must stay coherent */

@@ -76,7 +76,7 @@ FIXTURE_VARIANT(gate) {
 };
 IOPIN_ROUTE_AXES(gate);
 
-PHYS_ACCESS_ROUTES(ACCESS_X_MAPS, gate)
+TRACE_HOOK_ROUTES(ACCESS_X_MAPS, gate)
 
 /* Not in the shared self: the tracee's fork would write its pid 0 there. */
 static struct tracee the_tracee;

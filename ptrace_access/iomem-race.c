@@ -134,10 +134,7 @@ FIXTURE_VARIANT(claim_race) {
 };
 IOPIN_ROUTE_AXES(claim_race);
 
-#define MEM_FILE_ROUTES(X, ...)						\
-	X(proc_pid_mem, ROUTE_PROC_PID_MEM, __VA_ARGS__)		\
-	X(proc_self_mem, ROUTE_PROC_SELF_MEM, __VA_ARGS__)
-MEM_FILE_ROUTES(ACCESS_X_MAPS, claim_race)
+TRACE_MEM_FILE_ROUTES(ACCESS_X_MAPS, claim_race)
 
 FIXTURE_SETUP(claim_race)
 {

@@ -26,7 +26,7 @@ FIXTURE_VARIANT(claim) {
 };
 IOPIN_ROUTE_AXES(claim);
 
-PHYS_ACCESS_ROUTES(ACCESS_X_MAPS, claim)
+TRACE_HOOK_ROUTES(ACCESS_X_MAPS, claim)
 
 FIXTURE_SETUP(claim)
 {
@@ -80,8 +80,8 @@ FIXTURE_VARIANT(removal) {
 };
 IOPIN_ROUTE_AXES(removal);
 
-#define PCI_MAP_X_ACCESS(aid, a, fix) IOMEM_PCI_ROUTES(MAP_X_ACCESS, fix, aid, a)
-PHYS_ACCESS_ROUTES(PCI_MAP_X_ACCESS, removal)
+#define PCI_MAP_X_ACCESS(aid, a, aname, fix) IOMEM_PCI_ROUTES(MAP_X_ACCESS, fix, aid, a)
+TRACE_HOOK_ROUTES(PCI_MAP_X_ACCESS, removal)
 
 FIXTURE_SETUP(removal)
 {

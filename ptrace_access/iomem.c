@@ -74,7 +74,7 @@ IOPIN_ROUTE_AXES(bar);
 /* Not in the shared self: the tracee's fork would write its pid 0 there. */
 static struct tracee the_tracee;
 
-PHYS_ACCESS_ROUTES(ACCESS_X_MAPS, bar)
+TRACE_HOOK_ROUTES(ACCESS_X_MAPS, bar)
 
 static const struct iomem_route view_route =
 	IOMEM_ROUTE_OF(IOMEM_ROUTE_SYSFS);

@@ -20,7 +20,6 @@
 
 #include "ptrace_access.h"
 
-#define PROCESS_VM_ROUTE(X, ...)	X(process_vm, ROUTE_PROCESS_VM, __VA_ARGS__)
 
 /* A variant per memory type x access route: "memfd_proc_pid_mem". */
 #define TYPE_X_ROUTE(id, backing, kb, layout, fix, rid, r)		\
@@ -28,7 +27,7 @@
 		.mem = MEM_TYPE_INIT(id, backing, kb, layout),		\
 		.route = r,						\
 	};
-#define ROUTE_X_TYPES(rid, r, fix, TYPES) TYPES(TYPE_X_ROUTE, fix, rid, r)
+#define ROUTE_X_TYPES(rid, r, rname, fix, TYPES) TYPES(TYPE_X_ROUTE, fix, rid, r)
 
 /*
  * The memory is created here (the parent) and inherited by the tracee;
@@ -189,7 +188,7 @@ IOPIN_TEST(forced_read_prot_none, returns_the_data,
 
 /* ---- process_vm_readv/writev never force -------------------------------- */
 
-TRACE_FIXTURE(process_vm, MEM_FORCE_COW_TYPES, PROCESS_VM_ROUTE)
+TRACE_FIXTURE(process_vm, MEM_FORCE_COW_TYPES, TRACE_ROUTE_PROCESS_VM)
 
 IOPIN_TEST(process_vm, writev_to_a_readonly_page_fails_with_efault,
 	   .guard = "fcf634098c00 v3.2 Cross Memory Attach",
@@ -231,7 +230,8 @@ IOPIN_TEST(process_vm, readv_of_a_prot_none_page_fails_with_efault,
 
 /* ---- the debugger users run --------------------------------------------- */
 
-#define GDB_ROUTE(X, ...)	X(gdb, ROUTE_PROC_PID_MEM, __VA_ARGS__)
+/* The debugger users run reads through /proc/PID/mem: a variant named gdb. */
+#define GDB_ROUTE(X, ...)	X(gdb, ROUTE_PROC_PID_MEM, "gdb", __VA_ARGS__)
 
 TRACE_FIXTURE(debugger, MEM_ANON_FILE_TYPES, GDB_ROUTE)
 
