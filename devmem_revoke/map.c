@@ -19,23 +19,15 @@ FIXTURE(free_bar) {
 	struct iomem_map m;
 };
 
-FIXTURE_VARIANT(free_bar) {
-	struct iomem_route route;
-};
-IOPIN_ROUTE_AXES(free_bar);
+IOMEM_ROUTE_VARIANTS(free_bar, IOMEM_ROUTES)
 
 FIXTURE(busy_bar) {
 	struct iomem_dev d;
 	int bar;
 };
 
-FIXTURE_VARIANT(busy_bar) {
-	struct iomem_route route;
-};
-IOPIN_ROUTE_AXES(busy_bar);
+IOMEM_ROUTE_VARIANTS(busy_bar, IOMEM_ROUTES)
 
-IOMEM_ROUTES(IOMEM_ROUTE_VARIANT, free_bar)
-IOMEM_ROUTES(IOMEM_ROUTE_VARIANT, busy_bar)
 
 FIXTURE_SETUP(free_bar)
 {

@@ -31,12 +31,8 @@ FIXTURE(revoke) {
 	bool scratch;		/* reg reads back what is written (iomem_claim_regs) */
 };
 
-FIXTURE_VARIANT(revoke) {
-	struct iomem_route route;
-};
-IOPIN_ROUTE_AXES(revoke);
+IOMEM_ROUTE_VARIANTS(revoke, IOMEM_ROUTES)
 
-IOMEM_ROUTES(IOMEM_ROUTE_VARIANT, revoke)
 
 static volatile uint32_t *reg_at(FIXTURE_DATA(revoke) *self, volatile void *base)
 {

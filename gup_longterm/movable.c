@@ -19,14 +19,7 @@ FIXTURE_VARIANT(movable) {
 	enum pin_id pin;
 };
 
-#define MOVABLE_VARIANT(id, backing, kb, layout, pin_id, pin_name)		\
-	FIXTURE_VARIANT_ADD(movable, id##_##pin_name) {			\
-		.mem = MEM_TYPE_INIT(id, backing, kb, layout), .pin = pin_id,	\
-	};
-#define MOVABLE_BY_PIN(pin_id, pin_name, _)					\
-	MEM_T_ANON(MOVABLE_VARIANT, pin_id, pin_name)
-
-PIN_LONGTERM_ALL_BACKENDS(MOVABLE_BY_PIN, _)
+PIN_LONGTERM_ALL_BACKENDS(MEM_BY_PIN, MEM_T_ANON, movable)
 IOPIN_MEM_PIN_AXES(movable);
 
 FIXTURE_SETUP(movable)

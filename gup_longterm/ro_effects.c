@@ -21,15 +21,8 @@ FIXTURE_VARIANT(ro_effects) {
 	enum pin_id pin;
 };
 
-#define EFFECTS_VARIANT(id, backing, kb, layout, pin_id, pin_name)		\
-	FIXTURE_VARIANT_ADD(ro_effects, id##_##pin_name) {			\
-		.mem = MEM_TYPE_INIT(id, backing, kb, layout), .pin = pin_id,	\
-	};
-#define EFFECTS_BY_PIN(pin_id, pin_name, _)					\
-	MEM_PTE_PMD_TYPES(EFFECTS_VARIANT, pin_id, pin_name)
-
-PIN_RO_LONGTERM_BACKENDS(EFFECTS_BY_PIN, _)
-PIN_RO_LONGTERM_DEVICE_BACKENDS(EFFECTS_BY_PIN, _)
+PIN_RO_LONGTERM_BACKENDS(MEM_BY_PIN, MEM_PTE_PMD_TYPES, ro_effects)
+PIN_RO_LONGTERM_DEVICE_BACKENDS(MEM_BY_PIN, MEM_PTE_PMD_TYPES, ro_effects)
 IOPIN_MEM_PIN_AXES(ro_effects);
 
 FIXTURE_SETUP(ro_effects)

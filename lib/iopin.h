@@ -123,6 +123,31 @@ extern const struct iopin_axes *__stop_iopin_axes[] __attribute__((weak));
 	};
 
 /*
+ * Memory subset x pin subset, for fixtures whose variant struct has
+ * "struct mem_type mem" and "enum pin_id pin": variants "TYPE_BACKEND".
+ *	PIN_RO_LONGTERM_BACKENDS(MEM_BY_PIN, MEM_PTE_PMD_TYPES, fixture)
+ */
+#define MEM_PIN_VARIANT(id, backing, kb, layout, pin_id, pin_name, fix) \
+	FIXTURE_VARIANT_ADD(fix, id##_##pin_name) {			\
+		.mem = MEM_TYPE_INIT(id, backing, kb, layout),		\
+		.pin = pin_id,						\
+	};
+#define MEM_BY_PIN(pin_id, pin_name, TYPES, fix)			\
+	TYPES(MEM_PIN_VARIANT, pin_id, pin_name, fix)
+
+/*
+ * A fixture's variants, one per mapping route of a subset of lib/iomem.h,
+ * with what each route needs:
+ *	IOMEM_ROUTE_VARIANTS(fixture, IOMEM_ROUTES)
+ */
+#define IOMEM_ROUTE_VARIANTS(fix, ROUTES)				\
+	FIXTURE_VARIANT(fix) {						\
+		struct iomem_route route;				\
+	};								\
+	IOPIN_ROUTE_AXES(fix);						\
+	ROUTES(IOMEM_ROUTE_VARIANT, fix)
+
+/*
  * A fixture crossed with a lib memory table: one variant per memory type,
  * the memory created in setup (self->m) and destroyed in teardown.
  *	MEM_FIXTURE(fork, MEM_ANON_TYPES)

@@ -198,15 +198,27 @@ static enum mem_result mem_create_huge_zeropage(struct mem *m)
 	return MEM_OK;
 }
 
-static enum mem_result mem_create_zeropage(struct mem *m)
+/* One private anonymous page, not faulted in yet. */
+static enum mem_result map_anon_page(struct mem *m)
 {
 	m->size = page_size();
 	m->addr = mmap(NULL, m->size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m->addr == MAP_FAILED)
+	if (m->addr == MAP_FAILED) {
+		m->addr = NULL;
 		return fail(m, MEM_ERR, "mmap: %s", strerror(errno));
+	}
 	m->map = m->addr;
 	m->map_size = m->size;
+	return MEM_OK;
+}
+
+static enum mem_result mem_create_zeropage(struct mem *m)
+{
+	enum mem_result r = map_anon_page(m);
+
+	if (r)
+		return r;
 	read_fault(m->addr, m->size);
 	if (geteuid())
 		return MEM_OK;
@@ -447,17 +459,11 @@ static enum mem_result mem_create_shmem(struct mem *m)
 
 static enum mem_result mem_create_anon(struct mem *m)
 {
-	m->size = page_size();
-	m->addr = mmap(NULL, m->size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m->addr == MAP_FAILED) {
-		m->addr = NULL;
-		return fail(m, MEM_ERR, "mmap: %s", strerror(errno));
-	}
-	m->map = m->addr;
-	m->map_size = m->size;
-	pattern_fill(m->addr, m->size, 1);
-	return MEM_OK;
+	enum mem_result r = map_anon_page(m);
+
+	if (!r)
+		pattern_fill(m->addr, m->size, 1);
+	return r;
 }
 
 /*
@@ -470,22 +476,24 @@ static enum mem_result swap_for(struct mem *m)
 			   m->why, sizeof(m->why));
 }
 
-static enum mem_result mem_create_anon_swapped(struct mem *m)
+static enum mem_result create_swapped(struct mem *m,
+				      enum mem_result (*create)(struct mem *m))
 {
 	enum mem_result r = swap_for(m);
 
 	if (!r)
-		r = mem_create_anon(m);
+		r = create(m);
 	return r ? r : mem_page_out(m);
+}
+
+static enum mem_result mem_create_anon_swapped(struct mem *m)
+{
+	return create_swapped(m, mem_create_anon);
 }
 
 static enum mem_result mem_create_thp_swapped(struct mem *m)
 {
-	enum mem_result r = swap_for(m);
-
-	if (!r)
-		r = mem_create_thp(m);
-	return r ? r : mem_page_out(m);
+	return create_swapped(m, mem_create_thp);
 }
 
 /*

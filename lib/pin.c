@@ -323,22 +323,19 @@ static void gup_unpin(struct pin *p)
 const struct pin_backend pin_backend_io_uring = {
 	.name = "io_uring", .props = PIN_LONGTERM | PIN_WRITE,
 	.needs = NEEDS_IO_URING,
-	.probe = uring_probe, .pin = uring_pin, .read = uring_read,
-	.unpin = uring_unpin, .write = uring_write,
+	PIN_OPS(uring), .write = uring_write,
 };
 
 const struct pin_backend pin_backend_vmsplice = {
 	.name = "vmsplice", .props = 0,
-	.probe = vmsplice_probe, .pin = vmsplice_pin, .read = vmsplice_read,
-	.unpin = vmsplice_unpin,
+	PIN_OPS(vmsplice),
 };
 
 #define GUP_BACKEND(n, p)						\
 	const struct pin_backend pin_backend_##n = {			\
 		.name = #n, .props = PIN_LONGTERM | (p),		\
 		.needs = NEEDS_ROOT | NEEDS_GUP_TEST,			\
-		.probe = gup_probe, .pin = gup_pin, .read = gup_read,	\
-		.unpin = gup_unpin,					\
+		PIN_OPS(gup),						\
 	}
 GUP_BACKEND(gup_ro, 0);
 GUP_BACKEND(gup_ro_fast, PIN_FAST);

@@ -60,16 +60,17 @@ enum pin_id {
 #define PIN_FAST	0x4	/* through GUP-fast */
 #define PIN_DEVICE	0x8	/* reads are a device's DMA of a window */
 
-/* The subsets: X(id, name, arg) for each row with a Y in the column. */
+/* The subsets: X(id, name, ...) for each row with a Y in the column. */
 #define PIN_IF_Y(...) __VA_ARGS__
 #define PIN_IF_N(...)
-#define PIN_PICK_LT(id, name, lt, rc, rd, X, arg) PIN_IF_##lt(X(PIN_##id, name, arg))
-#define PIN_PICK_RO_CPU(id, name, lt, rc, rd, X, arg) PIN_IF_##rc(X(PIN_##id, name, arg))
-#define PIN_PICK_RO_DEV(id, name, lt, rc, rd, X, arg) PIN_IF_##rd(X(PIN_##id, name, arg))
+#define PIN_PICK_LT(id, name, lt, rc, rd, X, ...) PIN_IF_##lt(X(PIN_##id, name, __VA_ARGS__))
+#define PIN_PICK_RO_CPU(id, name, lt, rc, rd, X, ...) PIN_IF_##rc(X(PIN_##id, name, __VA_ARGS__))
+#define PIN_PICK_RO_DEV(id, name, lt, rc, rd, X, ...) PIN_IF_##rd(X(PIN_##id, name, __VA_ARGS__))
 
-#define PIN_LONGTERM_ALL_BACKENDS(X, arg)	PIN_BACKENDS(PIN_PICK_LT, X, arg)
-#define PIN_RO_LONGTERM_BACKENDS(X, arg)	PIN_BACKENDS(PIN_PICK_RO_CPU, X, arg)
-#define PIN_RO_LONGTERM_DEVICE_BACKENDS(X, arg)	PIN_BACKENDS(PIN_PICK_RO_DEV, X, arg)
+/* X(id, name, ...) per member: the trailing arguments are passed on. */
+#define PIN_LONGTERM_ALL_BACKENDS(X, ...)	PIN_BACKENDS(PIN_PICK_LT, X, __VA_ARGS__)
+#define PIN_RO_LONGTERM_BACKENDS(X, ...)	PIN_BACKENDS(PIN_PICK_RO_CPU, X, __VA_ARGS__)
+#define PIN_RO_LONGTERM_DEVICE_BACKENDS(X, ...)	PIN_BACKENDS(PIN_PICK_RO_DEV, X, __VA_ARGS__)
 
 struct pin;
 
@@ -105,6 +106,14 @@ struct pin {
 	bool limited;		/* pin() failed on a limit of the user or machine */
 	char why[256];
 };
+
+/*
+ * In a struct pin_backend initializer: the ops of a backend whose functions
+ * are prefix_probe, prefix_pin, prefix_read and prefix_unpin.
+ */
+#define PIN_OPS(prefix)							\
+	.probe = prefix##_probe, .pin = prefix##_pin,			\
+	.read = prefix##_read, .unpin = prefix##_unpin
 
 /* Each row's pin_backend_<name>; the table in lib/pin.c is generated. */
 #define PIN_BACKEND_DECLARE(id, name, lt, rc, rd, _)			\

@@ -561,13 +561,11 @@ void rdma_unpin(struct pin *p)
 const struct pin_backend pin_backend_rdma_ro = {
 	.name = "rdma_ro", .props = PIN_LONGTERM | PIN_DEVICE,
 	.needs = NEEDS_ROOT | NEEDS_RDMA_RXE,
-	.probe = rdma_probe, .pin = rdma_pin, .read = rdma_read,
-	.unpin = rdma_unpin,
+	PIN_OPS(rdma),
 };
 
 const struct pin_backend pin_backend_rdma_rw = {
 	.name = "rdma_rw", .props = PIN_LONGTERM | PIN_WRITE | PIN_DEVICE,
 	.needs = NEEDS_ROOT | NEEDS_RDMA_RXE,
-	.probe = rdma_probe, .pin = rdma_pin, .read = rdma_read,
-	.unpin = rdma_unpin, .write = rdma_write,
+	PIN_OPS(rdma), .write = rdma_write,
 };

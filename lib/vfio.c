@@ -494,13 +494,11 @@ void vfio_unpin(struct pin *p)
 const struct pin_backend pin_backend_vfio_ro = {
 	.name = "vfio_ro", .props = PIN_LONGTERM | PIN_DEVICE,
 	.needs = NEEDS_ROOT | NEEDS_VFIO,
-	.probe = vfio_probe, .pin = vfio_pin, .read = vfio_read,
-	.unpin = vfio_unpin,
+	PIN_OPS(vfio),
 };
 
 const struct pin_backend pin_backend_vfio_rw = {
 	.name = "vfio_rw", .props = PIN_LONGTERM | PIN_WRITE | PIN_DEVICE,
 	.needs = NEEDS_ROOT | NEEDS_VFIO,
-	.probe = vfio_probe, .pin = vfio_pin, .read = vfio_read,
-	.unpin = vfio_unpin, .write = vfio_write,
+	PIN_OPS(vfio), .write = vfio_write,
 };

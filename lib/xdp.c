@@ -450,6 +450,5 @@ void xdp_unpin(struct pin *p)
 const struct pin_backend pin_backend_af_xdp = {
 	.name = "af_xdp", .props = PIN_LONGTERM | PIN_WRITE,
 	.needs = NEEDS_ROOT | NEEDS_AF_XDP,
-	.probe = xdp_probe, .pin = xdp_pin, .read = xdp_read,
-	.unpin = xdp_unpin,
+	PIN_OPS(xdp),
 };

@@ -20,13 +20,11 @@ FIXTURE(remove) {
 	struct iomem_map m;
 };
 
-FIXTURE_VARIANT(remove) {
-	struct iomem_route route;
-};
-IOPIN_ROUTE_AXES(remove);
-
-IOMEM_ROUTE_SYSFS(IOMEM_ROUTE_VARIANT, remove)
-IOMEM_ROUTE_PROCFS(IOMEM_ROUTE_VARIANT, remove)
+/* The device files of the device: what its removal must revoke. */
+#define REMOVE_ROUTES(X, ...)						\
+	IOMEM_ROUTE_SYSFS(X, __VA_ARGS__)				\
+	IOMEM_ROUTE_PROCFS(X, __VA_ARGS__)
+IOMEM_ROUTE_VARIANTS(remove, REMOVE_ROUTES)
 
 FIXTURE_SETUP(remove)
 {

@@ -16,12 +16,8 @@ FIXTURE(gdb_bar) {
 	char *want;		/* the page's pattern: what the tracee checks */
 };
 
-FIXTURE_VARIANT(gdb_bar) {
-	struct iomem_route route;
-};
-IOPIN_ROUTE_AXES(gdb_bar);
+IOMEM_ROUTE_VARIANTS(gdb_bar, IOMEM_ROUTES)
 
-IOMEM_ROUTES(IOMEM_ROUTE_VARIANT, gdb_bar)
 
 FIXTURE_SETUP(gdb_bar)
 {

@@ -172,12 +172,8 @@ FIXTURE(bar_process_vm) {
 	struct iomem_map m;
 };
 
-FIXTURE_VARIANT(bar_process_vm) {
-	struct iomem_route route;
-};
-IOPIN_ROUTE_AXES(bar_process_vm);
+IOMEM_ROUTE_VARIANTS(bar_process_vm, IOMEM_ROUTES)
 
-IOMEM_ROUTES(IOMEM_ROUTE_VARIANT, bar_process_vm)
 
 FIXTURE_SETUP(bar_process_vm)
 {
