@@ -67,9 +67,9 @@ $(TESTS) lib/selftest lib/iopin-hold: .build-flavour
 
 $(TESTS) lib/selftest: %: %.c $(LIB) lib/*.h | deps
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
-# A test's own headers and the parts its .c includes (BINARY-*.c).
+# A test's collection headers (ptrace_access/iomem includes its parts too).
 .SECONDEXPANSION:
-$(TESTS): $$(wildcard $$(dir $$@)*.h) $$(wildcard $$@-*.c)
+$(TESTS): $$(wildcard $$(dir $$@)*.h)
 
 # Holds hugetlb pools for a whole run (run_tests.sh).
 lib/iopin-hold: lib/hold.c $(LIB) lib/*.h | deps

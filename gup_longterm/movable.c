@@ -50,7 +50,8 @@ FIXTURE_TEARDOWN(movable)
 }
 
 IOPIN_TEST(movable, pin_migrates_the_page_out_of_zone_movable,
-	   .guard = "d1e153fea2a8 v5.13 mm/gup: migrate pinned pages out of movable zone")
+	   .guard = "d1e153fea2a8 v5.13 mm/gup: migrate pinned pages out of movable zone",
+	   .needs = NEEDS_ROOT | NEEDS_ZONE_MOVABLE)
 {
 	struct mem *m = &self->m;
 	uint64_t before = pagemap_pfn(m->addr), after;

@@ -69,7 +69,8 @@ IOPIN_TEST(ro_effects, ro_pin_leaves_soft_dirty_bits_clear,
 }
 
 IOPIN_TEST(ro_effects, ro_pin_takes_no_uffd_wp_fault,
-	   .guard = "b40656aa7d55 v6.2 RDMA/umem: remove FOLL_FORCE usage")
+	   .guard = "b40656aa7d55 v6.2 RDMA/umem: remove FOLL_FORCE usage",
+	   .needs = NEEDS_USERFAULTFD)
 {
 	struct mem *m = &self->m;
 	struct uffd_wp u;

@@ -33,7 +33,10 @@
 	X(NEEDS_GUP_TEST, "gup_test")	/* CONFIG_GUP_TEST, debugfs */	\
 	X(NEEDS_VFIO, "vfio")		/* an IOMMU group + the edu device (the VM) */ \
 	X(NEEDS_AF_XDP, "af_xdp")	/* CONFIG_XDP_SOCKETS, a veth pair */ \
-	X(NEEDS_RDMA_RXE, "rdma_rxe")	/* the rdma_rxe module (soft-RoCE) */
+	X(NEEDS_RDMA_RXE, "rdma_rxe")	/* the rdma_rxe module (soft-RoCE) */ \
+	X(NEEDS_ZONE_MOVABLE, "zone_movable") /* a ZONE_MOVABLE with memory (movablecore=) */ \
+	X(NEEDS_USERFAULTFD, "userfaultfd") /* userfaultfd with write-protect mode */ \
+	X(NEEDS_GDB, "gdb")		/* gdb in $PATH */
 
 enum iopin_need_bit {
 #define IOPIN_NEED_BIT(bit, name) bit##_BIT,

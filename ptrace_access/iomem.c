@@ -159,10 +159,10 @@ static void bar_tracee(FIXTURE_DATA(bar) *self, int prot)
  * The tests, one file per idea, in this order (which is the order of
  * fixtures and tests in the listing).
  */
-#include "iomem-data.c"
-#include "iomem-boundary.c"
-#include "iomem-revocation.c"
-#include "iomem-race.c"
+#include "iomem-data.h"
+#include "iomem-boundary.h"
+#include "iomem-revocation.h"
+#include "iomem-race.h"
 
 /* ---- process_vm_readv/writev: no access hook ----------------------------- */
 

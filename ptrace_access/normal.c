@@ -69,7 +69,7 @@ TRACE_FIXTURE(forced_write, MEM_FORCE_COW_TYPES, TRACER_ROUTES)
 
 IOPIN_TEST(forced_write, gives_the_tracee_its_own_copy_and_changes_nothing_else,
 	   .guard = "19be0eaffa3a v4.9 mm: remove gup_flags FOLL_WRITE games from __get_user_pages()",
-	   .needs = NEEDS_ROOT)
+	   .needs = NEEDS_ROOT | NEEDS_GDB)
 {
 	struct mem *m = &self->m;
 	struct tracee *t = &self->t;

@@ -1,10 +1,11 @@
-// SPDX-License-Identifier: GPL-2.0-only
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * ptrace_access/iomem, page boundaries: across pages, past the end of a mapping or the BAR,
  * across adjacent mappings.
- * Included by ptrace_access/iomem.c, in its place in the file (the
- * harness registers fixtures and tests in definition order), not a
- * translation unit of its own: the harness lists are static to one.
+ * Tests, not declarations: included once, by ptrace_access/iomem.c, in
+ * their place in that file (the harness registers fixtures and tests in
+ * definition order), because the harness's lists are static to one
+ * translation unit.
  */
 
 /* ---- page boundaries ---------------------------------------------------- */

@@ -1,9 +1,10 @@
-// SPDX-License-Identifier: GPL-2.0-only
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * ptrace_access/iomem, data: gdb examines a BAR; plain reads and writes.
- * Included by ptrace_access/iomem.c, in its place in the file (the
- * harness registers fixtures and tests in definition order), not a
- * translation unit of its own: the harness lists are static to one.
+ * Tests, not declarations: included once, by ptrace_access/iomem.c, in
+ * their place in that file (the harness registers fixtures and tests in
+ * definition order), because the harness's lists are static to one
+ * translation unit.
  */
 
 /* ---- gdb ---------------------------------------------------------------- */
@@ -37,7 +38,7 @@ FIXTURE_TEARDOWN(gdb_bar)
 }
 
 IOPIN_TEST(gdb_bar, gdb_examines_the_words_of_the_bar_a_tracee_maps,
-	   .guard = ACCESS_GUARD, .needs = NEEDS_BAR)
+	   .guard = ACCESS_GUARD, .needs = NEEDS_BAR | NEEDS_GDB)
 {
 	uint64_t words[8];
 	int n;

@@ -1,10 +1,11 @@
-// SPDX-License-Identifier: GPL-2.0-only
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * ptrace_access/iomem, revocation and removal: accesses after a driver claims the BAR or the
  * device is removed.
- * Included by ptrace_access/iomem.c, in its place in the file (the
- * harness registers fixtures and tests in definition order), not a
- * translation unit of its own: the harness lists are static to one.
+ * Tests, not declarations: included once, by ptrace_access/iomem.c, in
+ * their place in that file (the harness registers fixtures and tests in
+ * definition order), because the harness's lists are static to one
+ * translation unit.
  */
 
 /* ---- revocation, removal, and the race with both ------------------------ */
