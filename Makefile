@@ -83,6 +83,7 @@ install: all
 	cp run_tests.sh tests.list $(INSTALL_PATH)/
 	cp -r expectations $(INSTALL_PATH)/
 	mkdir -p $(INSTALL_PATH)/lib && cp lib/iopin-hold lib/report.awk lib/debver.sh $(INSTALL_PATH)/lib/
+	mkdir -p $(INSTALL_PATH)/lib/runner && cp lib/runner/*.sh $(INSTALL_PATH)/lib/runner/
 	for t in $(TESTS); do mkdir -p $(INSTALL_PATH)/$$(dirname $$t); cp $$t $(INSTALL_PATH)/$$t; done
 
 # make gen_tar [GEN_TAR=FILE]: the installed suite as a tarball that runs

@@ -22,18 +22,29 @@
 #include <linux/version.h>
 
 /*
+ * ioremap_prot() takes the protection as unsigned long bits up to 6.12 and
+ * as a pgprot_t in 7.x (since v6.15, "mm/ioremap: pass pgprot_t to
+ * ioremap_prot() instead of unsigned long").
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 15, 0)
+#define IOREMAP_PROT(p)	(p)
+#else
+#define IOREMAP_PROT(p)	pgprot_val(p)
+#endif
+
+/*
  * The copy through an ioremap of the pfn looked up once, with the write
  * permission of that lookup. The mutation: no second lookup afterwards,
  * the pfn may be gone by the time of the copy.
  */
-static int copy_once_looked_up(resource_size_t phys, unsigned long prot, bool writable,
+static int copy_once_looked_up(resource_size_t phys, pgprot_t prot, bool writable,
 			       int offset, void *buf, int len, int write)
 {
 	void __iomem *maddr;
 
 	if ((write & FOLL_WRITE) && !writable)
 		return -EINVAL;
-	maddr = ioremap_prot(phys, PAGE_ALIGN(len + offset), prot);
+	maddr = ioremap_prot(phys, PAGE_ALIGN(len + offset), IOREMAP_PROT(prot));
 	if (!maddr)
 		return -ENOMEM;
 	if (write)
@@ -51,7 +62,7 @@ static int generic_access_phys_no_recheck(struct vm_area_struct *vma, unsigned l
 	struct follow_pfnmap_args args = { .vma = vma, .address = addr };
 	int offset = offset_in_page(addr);
 	resource_size_t phys;
-	unsigned long prot;
+	pgprot_t prot;
 	bool writable;
 
 	if (!(vma->vm_flags & (VM_IO | VM_PFNMAP)))
@@ -60,7 +71,7 @@ static int generic_access_phys_no_recheck(struct vm_area_struct *vma, unsigned l
 	len = min_t(int, len, PAGE_SIZE - offset);
 	if (follow_pfnmap_start(&args))
 		return -EINVAL;
-	prot = pgprot_val(args.pgprot);
+	prot = args.pgprot;
 	phys = (resource_size_t)args.pfn << PAGE_SHIFT;
 	writable = args.writable;
 	follow_pfnmap_end(&args);
@@ -81,7 +92,7 @@ static int generic_access_phys_no_recheck(struct vm_area_struct *vma, unsigned l
 	pte = *ptep;
 	pte_unmap_unlock(ptep, ptl);
 	return copy_once_looked_up((resource_size_t)pte_pfn(pte) << PAGE_SHIFT,
-				   pgprot_val(pte_pgprot(pte)), pte_write(pte),
+				   pte_pgprot(pte), pte_write(pte),
 				   offset, buf, len, write);
 }
 #endif

@@ -3,6 +3,12 @@
  * iopin-hold: hold global state for a whole run of the suite.
  *
  *	iopin-hold hugetlb | hugetlb:KB:N ...
+ *	iopin-hold --print-state
+ *
+ * --print-state prints the global state that each binary must leave as
+ * it found it, from lib's state registry (kstate_print()), once no keeper
+ * holds the state lock: run_tests.sh compares it around each binary, and
+ * the keeper restores what it covers.
  *
  * "hugetlb" stands for HUGETLB_POOL_PAGES of every size the kernel has.
  * Makes sure N hugetlb pages of KB are free (raising nr_hugepages through
@@ -77,6 +83,11 @@ int main(int argc, char **argv)
 	char buf[256];
 	int i;
 
+	if (argc == 2 && !strcmp(argv[1], "--print-state")) {
+		kstate_wait_restored();
+		kstate_print(stdout);
+		return fflush(stdout) ? 1 : 0;
+	}
 	for (i = 1; i < argc; i++) {
 		unsigned long kb;
 		long n;
@@ -86,7 +97,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (sscanf(argv[i], "hugetlb:%lu:%ld", &kb, &n) != 2 || !kb || n < 1) {
-			fprintf(stderr, "iopin-hold: bad request '%s' (want hugetlb or hugetlb:KB:N)\n",
+			fprintf(stderr, "iopin-hold: bad request '%s' (want hugetlb, hugetlb:KB:N or --print-state)\n",
 				argv[i]);
 			return 2;
 		}

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kstate.h"
 #include "pin.h"
 #include "rdma.h"
 
@@ -208,7 +209,7 @@ static int rxe_setup(struct rdma_pin *r, int saved, char *why, size_t len)
 	else
 		ret = veth_pair_up(why, len);
 	snprintf(r->ndev, sizeof(r->ndev), "iopr%d_%d", getpid() % 100000, seq);
-	snprintf(r->name, sizeof(r->name), "iopin_rxe%d_%d", getpid(), seq++);
+	snprintf(r->name, sizeof(r->name), RXE_PREFIX "%d_%d", getpid(), seq++);
 	if (!ret)
 		ret = veth_move(VETH_TX, saved, r->ndev, why, len);
 	if (setns(saved, CLONE_NEWNET) && !ret) {

@@ -15,32 +15,21 @@
 # Prints "check-deb: ok ..." / "check-deb: FAIL ..."; exit 0, 1 on a failure,
 # 2 when it cannot run, 4 when skipped (not root, no dpkg).
 
-set -u
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$top" || exit 2
-failures=0
-ok() { echo "check-deb: ok $*"; }
-bad() { echo "check-deb: FAIL $*"; failures=$((failures + 1)); }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+lib_init check-deb
+cd "$top" || die "cannot enter $top"
 
 if [ "$(id -u)" != 0 ] || ! command -v dpkg > /dev/null; then
-	echo "check-deb: SKIP needs root and dpkg"
-	exit 4
+	skip "needs root and dpkg"
 fi
 if dpkg-query -W -f='${Status}' iopin 2> /dev/null | grep -q 'ok installed'; then
-	echo "check-deb: an iopin package is installed already; not replacing it" >&2
-	exit 2
+	die "an iopin package is installed already; not replacing it"
 fi
-tools/deps.sh --check >&2 || { echo "check-deb: tools/deps.sh --check failed" >&2; exit 2; }
+tools/deps.sh --check >&2 || die "tools/deps.sh --check failed"
 
-out=$(mktemp -d "${TMPDIR:-/tmp}/iopin-check-deb.XXXXXX") || exit 2
+lib_tmpdir out
 installed=0
-cleanup() {
-	[ $installed = 1 ] && dpkg -r iopin > /dev/null 2>&1
-	rm -rf "$out"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+lib_on_exit '[ $installed = 1 ] && dpkg -r iopin > /dev/null 2>&1'
 start=$SECONDS
 
 mkdir "$out/iopin"
@@ -110,8 +99,4 @@ else
 fi
 
 echo "check-deb: $((SECONDS - start)) s"
-if [ $failures -gt 0 ]; then
-	echo "check-deb: $failures check(s) failed"
-	exit 1
-fi
-exit 0
+lib_done

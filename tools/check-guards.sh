@@ -12,8 +12,9 @@
 # the id once found). A commit named in several tags always carries the
 # same version (and the same subject where one is given); an unknown-commit
 # subject always the same version. Prints each offence; exit 1 if any.
-set -u
-runner=${1:-$(cd "$(dirname "$0")/.." && pwd)/run_tests.sh}
+. "$(dirname "$0")/lib.sh"
+lib_init check-guards
+runner=${1:-$top/run_tests.sh}
 
 "$runner" --no-build -l 2>&1 | awk -F'\t' '
 function bad(msg) { printf "check-guards: %s: %s\n", test, msg; errors++ }

@@ -15,26 +15,18 @@
 # Then root runs ./run_tests.sh -s -t cow/collapse (and the cases above), and
 # every file of root's must be byte for byte what it was, and no file may
 # have appeared in root's directory. Exit 0 if so, 1 otherwise, 4 skipped.
-set -u
+. "$(dirname "$0")/lib.sh"
+lib_init check-hostile
+cd "$top" || die "cannot enter $top"
+[ "$(id -u)" = 0 ] || skip "needs root (the attack is on root's run)"
+command -v setpriv >/dev/null || skip "no setpriv"
 
-top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top" || exit 1
-if [ "$(id -u)" != 0 ]; then
-	echo "check-hostile: SKIP: needs root (the attack is on root's run)"
-	exit 4
-fi
-command -v setpriv >/dev/null || { echo "check-hostile: SKIP: no setpriv"; exit 4; }
-
-failures=0
-bad() { echo "check-hostile: FAIL: $*"; failures=$((failures + 1)); }
-ok() { echo "check-hostile: ok: $*"; }
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
 
 # Root's side: a private directory with a file and a directory to protect.
-mine=$(mktemp -d /tmp/iopin-hostile-root.XXXXXX)
+lib_tmpdir mine root
 # The shared side: a sticky world-writable directory, as /tmp is.
-shared=$(mktemp -d /tmp/iopin-hostile-shared.XXXXXX)
-trap 'rm -rf "$mine" "$shared"' EXIT
+lib_tmpdir shared shared
 chmod 1777 "$shared"
 chmod 0711 "$mine"	# the attacker may not list it, but links can name it
 echo "root's precious data $$" > "$mine/target"
@@ -113,8 +105,4 @@ expect_rc 2 "IOPIN_CACHE=<nobody's directory> vm/run-vm.sh" \
 [ -z "$(ls -A "$shared/cache")" ] && ok "nothing written into nobody's cache" ||
 	bad "root wrote into nobody's cache: $(ls -A "$shared/cache" | tr '\n' ' ')"
 
-if [ $failures -gt 0 ]; then
-	echo "check-hostile: $failures check(s) failed"
-	exit 1
-fi
-echo "check-hostile: all attacks failed"
+lib_done "all attacks failed"

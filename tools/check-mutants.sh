@@ -23,6 +23,16 @@
 #   precision a test outside Kill: and Area: that passed on the base kernel
 #             reports not ok on the mutant: the suite blames the wrong fix
 #
+# A mutant that also has a livepatch form (tools/check-livepatch-mutants.sh
+# --list: a module of kmod/ that gives one function of a stock kernel its
+# pre-fix form) is not built: that script runs its binary on the stock
+# pinned debian-6.12 kernel without and with the livepatch, and the same
+# verdicts as above come from those two runs (its base run stands for the
+# base kernel's; it must pass without a failure). Its Control: binary is
+# not run. The built form stays buildable by hand (vm/build-kernel.sh
+# --patch), e.g. where a livepatch cannot reach; mutants/README.md says
+# what each form can show.
+#
 # Prints a table (guard tag -> mutant -> killed by which tests / survived),
 # build and run times. Exit 0 if the base is clean and every mutant is killed
 # with precision, 1 otherwise, 2 on bad usage. -m limits the run to some
@@ -129,8 +139,22 @@ matches() {
 	return 1
 }
 
+# The mutants with a livepatch form for 6.12: NAME -> the binary it runs.
+declare -A M_LP
+while IFS=$'\t' read -r name bin lines; do
+	[ "$lines" = all ] || [[ ,$lines, == *,6.12,* ]] || continue
+	M_LP[$name]=$bin
+done < <("$TOP/tools/check-livepatch-mutants.sh" --list)
+LP_KERNEL=$("$TOP/vm/kernels.sh" pinned debian-6.12) || die "vm/kernels.lock pins no debian-6.12"
+
 declare -A M_BINS
+built=()
 for m in "${mutants[@]}"; do
+	if [ -n "${M_LP[$m]:-}" ]; then
+		M_BINS[$m]="${M_LP[$m]} "
+		continue
+	fi
+	built+=("$m")
 	# shellcheck disable=SC2086
 	M_BINS[$m]=$(binaries_of ${M_KILL[$m]} ${M_CONTROL[$m]} | tr '\n' ' ')
 done
@@ -139,9 +163,10 @@ if [ $list_only = 1 ]; then
 	for m in "${mutants[@]}"; do
 		printf '%s: %s\n' "$m" "${M_WHAT[$m]}"
 		printf '%s' "${M_GUARDS[$m]}" | sed 's/^/  guard: /'
-		printf '  kill: %s\n  area: %s\n  runs: %s%s\n' "${M_KILL[$m]:-(none)}" \
+		printf '  kill: %s\n  area: %s\n  runs: %s%s%s\n' "${M_KILL[$m]:-(none)}" \
 			"${M_AREA[$m]:-(none)}" "${M_BINS[$m]}" \
-			"${M_APPEND[$m]:+ (kernel: ${M_APPEND[$m]})}"
+			"${M_APPEND[$m]:+ (kernel: ${M_APPEND[$m]})}" \
+			"${M_LP[$m]:+(livepatch, on the stock $LP_KERNEL)}"
 	done
 	exit 0
 fi
@@ -226,14 +251,19 @@ run() {
 declare -A BASE	# "append|binary:test" -> verdict on the base kernel
 fail=0 BASE_SUMMARY=""
 
-build base || die "the base kernel does not build (log: $log_dir/base.build)"
+# The base kernel only for the mutants that are built.
+if [ ${#built[@]} -gt 0 ]; then
+	build base || die "the base kernel does not build (log: $log_dir/base.build)"
+else
+	BUILD_S[base]="not needed"
+fi
 # One base run per distinct Append: value, over the binaries of its mutants.
 declare -A appends=()
-for m in "${mutants[@]}"; do appends[${M_APPEND[$m]:-none}]=1; done
+for m in "${built[@]}"; do appends[${M_APPEND[$m]:-none}]=1; done
 n=0
 for a in "${!appends[@]}"; do
 	bins=()
-	for m in "${mutants[@]}"; do
+	for m in "${built[@]}"; do
 		[ "${M_APPEND[$m]:-none}" = "$a" ] || continue
 		# shellcheck disable=SC2206
 		bins+=(${M_BINS[$m]})
@@ -264,7 +294,41 @@ for a in "${!appends[@]}"; do
 	fi
 done
 
-declare -A RESULT KILLERS IMPRECISE
+# run_livepatch NAME: the mutant's livepatch form, by
+# tools/check-livepatch-mutants.sh on the stock LP_KERNEL; its base run's
+# verdicts go into BASE under "lp-NAME", the mutant's into NAME.tsv.
+run_livepatch() {
+	local m=$1 dir t0 rc t v base_tsv
+	dir=$log_dir/lp-$m
+	mkdir -m 700 "$dir" || return 1
+	t0=$(date +%s)
+	say "running $m as a livepatch on $LP_KERNEL: ${M_LP[$m]}"
+	"$TOP/tools/check-livepatch-mutants.sh" -k "$LP_KERNEL" -m "$m" --log-dir "$dir" \
+		>"$log_dir/$m.lp" 2>&1
+	rc=$?
+	RUN_S[$m]=$(( $(date +%s) - t0 ))
+	RUN_RC[$m]=$rc
+	cp "$dir/$LP_KERNEL-$m-1.tsv" "$log_dir/$m.tsv" 2>/dev/null || : >"$log_dir/$m.tsv"
+	base_tsv=$dir/$(awk -F'\t' '{ print $8 }' "$dir/results.tsv" 2>/dev/null)
+	[ -f "$base_tsv" ] || base_tsv=/dev/null
+	while IFS=$'\t' read -r t v; do
+		# The base run has the binaries of every mutant: only this one's.
+		[ "${t%%:*}" = "${M_LP[$m]}" ] && BASE["lp-$m|$t"]=$v
+	done <"$base_tsv"
+	LP_VERDICT[$m]=$(awk -F'\t' '{ print "base " $4 ", mutant " $5 }' "$dir/results.tsv")
+	return $rc
+}
+
+# times_of NAME: how long its build and run took.
+times_of() {
+	if [ -n "${M_LP[$1]:-}" ]; then
+		echo "livepatch on the stock $LP_KERNEL, no build, run ${RUN_S[$1]:-?} s"
+	else
+		echo "build ${BUILD_S[$1]:-?} s, run ${RUN_S[$1]:-?} s"
+	fi
+}
+
+declare -A RESULT KILLERS IMPRECISE LP_VERDICT
 for m in "${mutants[@]}"; do
 	# shellcheck disable=SC2086
 	if [ -z "$(binaries_of ${M_KILL[$m]})" ]; then
@@ -272,14 +336,22 @@ for m in "${mutants[@]}"; do
 		fail=1
 		continue
 	fi
-	if ! build "$m" "$MUT_DIR/$m.patch"; then
-		RESULT[$m]="build failed"
-		fail=1
-		continue
+	if [ -n "${M_LP[$m]:-}" ]; then
+		if ! run_livepatch "$m"; then
+			fail=1
+			say "$m: tools/check-livepatch-mutants.sh failed: ${LP_VERDICT[$m]:-no result} (see $log_dir/$m.lp)"
+		fi
+		a=lp-$m
+	else
+		if ! build "$m" "$MUT_DIR/$m.patch"; then
+			RESULT[$m]="build failed"
+			fail=1
+			continue
+		fi
+		# shellcheck disable=SC2086
+		run "$m" "iopin-6.12-$m" "${M_APPEND[$m]}" ${M_BINS[$m]}
+		a=${M_APPEND[$m]:-none}
 	fi
-	# shellcheck disable=SC2086
-	run "$m" "iopin-6.12-$m" "${M_APPEND[$m]}" ${M_BINS[$m]}
-	a=${M_APPEND[$m]:-none}
 	killers=() imprecise=() nores=0
 	# shellcheck disable=SC2206
 	kill_globs=(${M_KILL[$m]}) area_globs=(${M_AREA[$m]})
@@ -318,7 +390,11 @@ for m in "${mutants[@]}"; do
 		fail=1
 	fi
 	[ $nores -gt 0 ] && RESULT[$m]+=", $nores without result (exit ${RUN_RC[$m]})"
-	say "$m: ${RESULT[$m]} (build ${BUILD_S[$m]} s, run ${RUN_S[$m]} s)"
+	if [ -n "${M_LP[$m]:-}" ] && [ "${RUN_RC[$m]}" != 0 ]; then
+		RESULT[$m]+=", livepatch check failed (${LP_VERDICT[$m]:-no result})"
+		fail=1
+	fi
+	say "$m: ${RESULT[$m]} ($(times_of "$m"))"
 done
 
 # ---- table -------------------------------------------------------------------
@@ -332,14 +408,16 @@ first_of() {
 }
 
 echo "# iopin mutants: guard tag -> mutant -> verdict"
-echo "# base kernel iopin-6.12-gup_test: build ${BUILD_S[base]} s"
+if [ ${#built[@]} -gt 0 ]; then
+	echo "# base kernel iopin-6.12-gup_test: build ${BUILD_S[base]} s"
+fi
 printf '%s' "$BASE_SUMMARY"
 for m in "${mutants[@]}"; do
 	while IFS= read -r g; do
 		[ -n "$g" ] && echo "[$g]"
 	done <<<"${M_GUARDS[$m]}"
 	echo "  -> $m: ${M_WHAT[$m]}"
-	echo "  -> ${RESULT[$m]:-not run}  (build ${BUILD_S[$m]:-?} s, run ${RUN_S[$m]:-?} s)"
+	echo "  -> ${RESULT[$m]:-not run}  ($(times_of "$m"))"
 	while IFS= read -r g; do
 		[ -n "$g" ] && echo "     no test carries [$g]"
 	done <<<"${M_MISSING[$m]}"

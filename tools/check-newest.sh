@@ -23,12 +23,10 @@
 # Not part of make check: what Debian publishes must not turn CI red.
 # Exit 0 no verdict changed, 1 something changed (listed), 2 bad usage,
 # 255 a host-side problem.
-set -u
-
-top=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
+lib_init check-newest
 cd "$top" || exit 255
-out=$(mktemp -d "${TMPDIR:-/tmp}/iopin-newest.XXXXXX") || exit 255
-trap 'rm -rf "$out"' EXIT
+lib_tmpdir out
 names=("$@")
 [ "${1:-}" = --report ] && names=()
 [ ${#names[@]} -gt 0 ] || mapfile -t names < <(vm/kernels.sh names)

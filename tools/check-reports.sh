@@ -19,20 +19,16 @@
 # Prints "check-reports: ok ..." / "check-reports: FAIL ..." lines; exit 0
 # when everything holds, 1 on a failure, 2 when it cannot run.
 
-set -u
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$top" || exit 2
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+lib_init check-reports
+cd "$top" || die "cannot enter $top"
 PY=/usr/bin/python3	# Debian's, with python3-junitparser (not a pyenv one)
-failures=0
-ok() { echo "check-reports: ok $*"; }
-bad() { echo "check-reports: FAIL $*"; failures=$((failures + 1)); }
 
-tools/deps.sh --check >&2 || { echo "check-reports: tools/deps.sh --check failed" >&2; exit 2; }
-"$PY" -c 'import junitparser' 2>/dev/null || { echo "check-reports: $PY has no junitparser" >&2; exit 2; }
-[ -x cow/collapse ] && [ -x pci_mmap/procfs ] || { echo "check-reports: build first (make)" >&2; exit 2; }
+tools/deps.sh --check >&2 || die "tools/deps.sh --check failed"
+"$PY" -c 'import junitparser' 2>/dev/null || die "$PY has no junitparser"
+[ -x cow/collapse ] && [ -x pci_mmap/procfs ] || die "build first (make)"
 
-out=$(mktemp -d "${TMPDIR:-/tmp}/iopin-check-reports.XXXXXX") || exit 2
-trap 'rm -rf "$out"' EXIT
+lib_tmpdir out
 
 # Planted expectations (run A: two failing tests XFAIL; run B: one passing test XPASS).
 printf 'cow/collapse:collapse.before_fork.*\t84209e87c696 v6.2 planted by check-reports\n' > "$out/plant-xfail"
@@ -417,8 +413,4 @@ else
 fi
 
 echo "check-reports: $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }') s"
-if [ $failures -gt 0 ]; then
-	echo "check-reports: $failures check(s) failed"
-	exit 1
-fi
-exit 0
+lib_done

@@ -12,22 +12,18 @@
 #     no unexpected "not ok", no sanitizer report.
 # Builds happen in a private copy of the working tree, so the tree's own
 # binaries (which other runs may be using) are left alone.
-set -u
-
-top=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
+lib_init check-sanitize
 KSFT=$("$top/tools/deps.sh" --print-ksft-dir)
 jobs=$(nproc 2>/dev/null || echo 2)
 work=$(mktemp -d /tmp/iopin-sanitize.XXXXXX) || exit 1
 # On failure the logs stay (path printed); the tree copy never does.
-trap 'rm -rf "$work/src"; ((failures)) && echo "check-sanitize: logs in $work/out" || rm -rf "$work"' EXIT
+lib_on_exit 'rm -rf "$work/src"; ((failures)) && say "logs in $work/out" || rm -rf "$work"'
 src=$work/src out=$work/out
 mkdir -p "$src" "$out"
-failures=0
 t0=$(date +%s)
 
 step() { printf '\n== %s\n' "$*"; }
-bad() { echo "check-sanitize: FAIL: $*"; failures=$((failures + 1)); }
-ok() { echo "check-sanitize: ok: $*"; }
 since() { echo "$(( $(date +%s) - $1 )) s"; }
 
 # Runtime options of the sanitized build (README.md, "Sanitizers"); options
@@ -152,8 +148,4 @@ fi
 
 echo
 echo "check-sanitize: $(since "$t0") in all"
-if ((failures)); then
-	echo "check-sanitize: $failures check(s) failed"
-	exit 1
-fi
-echo "check-sanitize: all checks passed"
+lib_done "all checks passed"

@@ -7,14 +7,13 @@
 # (RLIMIT_MEMLOCK, hugetlb pool) SKIPs naming the limit. Run as root by
 # `make check`, after the build. The user runs an installed copy in a
 # fresh directory it can read.
-set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
+lib_init check-unpriv
 user=${1:-nobody}
-[ "$(id -u)" = 0 ] || { echo "check-unpriv: needs root to switch to $user" >&2; exit 2; }
-id "$user" >/dev/null 2>&1 || { echo "check-unpriv: no user $user" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || die "needs root to switch to $user"
+id "$user" >/dev/null 2>&1 || die "no user $user"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/iopin-unpriv.XXXXXX") || exit 2
-trap 'rm -rf "$work"' EXIT
+lib_tmpdir work
 make -s -C "$top" install INSTALL_PATH="$work/iopin" > "$work/install.log" 2>&1 ||
 	{ cat "$work/install.log"; exit 1; }
 chmod -R a+rX "$work"

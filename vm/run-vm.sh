@@ -24,7 +24,12 @@ TOP_DIR=${VM_DIR%/*}
 . "$VM_DIR/lib/kmod.sh"
 
 # Fixed guest topology; vm/README.md documents it and tests rely on it.
-readonly MEM_MB=2048 SMP=2
+# IOPIN_VM_MEM_MB: more guest memory (make check's boot for the 1 GiB
+# hugetlb cases); the default topology is what every other run uses.
+MEM_MB=${IOPIN_VM_MEM_MB:-2048}
+[[ $MEM_MB =~ ^[1-9][0-9]*$ ]] && ((MEM_MB >= 2048 && MEM_MB <= 16384 && MEM_MB % 2 == 0)) ||
+	die "$EXIT_USAGE" "IOPIN_VM_MEM_MB=$MEM_MB: an even number of MiB from 2048 to 16384"
+readonly MEM_MB SMP=2
 readonly EDU_BDF=0000:00:03.0 IVSHMEM_BDF=0000:00:04.0 RNG_BDF=0000:00:05.0
 readonly SWAP_BDF=0000:00:06.0 SCRATCH_BDF=0000:00:07.0 CLAIM_BDF=0000:00:08.0
 readonly SWAP_MB=256 SCRATCH_MB=256 IVSHMEM_SIZE=1M
@@ -52,7 +57,7 @@ usage: ${0##*/} --kernel KERNEL [--modules DIR] [--expect FILE] [--timeout SECS]
 environment: IOPIN_CACHE, IOPIN_SUITE_DIR (prebuilt suite install dir instead
 of 'make install'), IOPIN_VM_ACCEL=tcg|kvm, IOPIN_VM_BOOT=bzimage,
 IOPIN_VM_BOOT_TIMEOUT (default 180), IOPIN_VM_STALL_SILENCE (default 120),
-IOPIN_VM_APPEND, IOPIN_VM_CONSOLE_LOG, IOPIN_VM_KEEP=1, IOPIN_KERNEL_LOCK (pins, default
+IOPIN_VM_APPEND, IOPIN_VM_MEM_MB, IOPIN_VM_CONSOLE_LOG, IOPIN_VM_KEEP=1, IOPIN_KERNEL_LOCK (pins, default
 vm/kernels.lock), IOPIN_VM_EXPECT_AS=VERSION (apply package-bounded expectations
 as for that Debian package version), IOPIN_VM_MAX_REBOOTS (fresh guests after
 a crash, default 3), IOPIN_VM_OOPS_GRACE (default 60), IOPIN_VM_HANG_GRACE
@@ -221,16 +226,17 @@ fi
 KMOD_CPIO=$RUN_DIR/kmod.cpio
 KMOD_NOTE="none (no Debian headers package for this kernel)"
 : >"$KMOD_CPIO"
-if [[ -n $K_DEB_VERSION ]]; then
-	if kmod_dir=$(with_cache_lock kmod_build_debian "$K_RELEASE" "$K_DEB_VERSION"); then
+if [[ -n $K_HEADERS_VERSION ]]; then
+	if kmod_dir=$(with_cache_lock kmod_build_debian "$K_RELEASE" "$K_HEADERS_VERSION"); then
 		kmod_root=$(new_stage_dir kmod) || exit "$EXIT_SETUP"
 		mkdir -p "$kmod_root/usr/lib/modules/$K_RELEASE/iopin"
 		cp "$kmod_dir"/*.ko "$kmod_root/usr/lib/modules/$K_RELEASE/iopin/"
 		cpio_pack "$kmod_root" "$KMOD_CPIO" || exit "$EXIT_SETUP"
 		rm -rf "$kmod_root"
-		KMOD_NOTE="$(cd "$kmod_dir" && echo *.ko) (built against linux-headers-$K_RELEASE $K_DEB_VERSION)"
+		KMOD_NOTE="$(cd "$kmod_dir" && echo *.ko) (built against linux-headers-$K_RELEASE $K_HEADERS_VERSION$(sed -n 's/.*; not built:/; not built for this kernel:/p' "$kmod_dir/build.log"))"
 	else
-		KMOD_NOTE="none (building kmod/ against linux-headers-$K_RELEASE $K_DEB_VERSION failed)"
+		KMOD_NOTE="none ($(cat "$IOPIN_CACHE/kmod/$K_RELEASE-$(kmod_src_hash).why" 2>/dev/null ||
+			echo "building kmod/ against linux-headers-$K_RELEASE $K_HEADERS_VERSION failed"))"
 	fi
 fi
 
@@ -359,6 +365,10 @@ GUEST_ARGV+=("${GUEST_ARGS[@]}")
 	# The self-test of the gate tests (tools/check-livepatch-mutants.sh).
 	if [[ -n ${IOPIN_LIVEPATCH_MUTANT:-} ]]; then
 		printf 'export IOPIN_LIVEPATCH_MUTANT=%q\n' "$IOPIN_LIVEPATCH_MUTANT"
+	fi
+	# The self-test of the runner's state check (tools/check-state.sh).
+	if [[ -n ${IOPIN_SELFTEST_LEAK:-} ]]; then
+		printf 'export IOPIN_SELFTEST_LEAK=%q\n' "$IOPIN_SELFTEST_LEAK"
 	fi
 } >"$RUN_DIR/env"
 
@@ -656,7 +666,7 @@ stream_guest() {
 		if { [[ $OOPS_LINE == *"Kernel panic"* ]] && ((SECONDS - last >= 5)); } ||
 			{ [[ -n $OOPS_AT ]] && ((SECONDS - OOPS_AT >= OOPS_GRACE)); }; then
 			OUTCOME=crash
-			WHY="the kernel logged \"$OOPS_LINE\"${OOPS_TEST:+ (first seen during $OOPS_TEST)} and the binary did not end within $((SECONDS - OOPS_AT)) s"
+			WHY="kernel bug: the kernel logged \"$OOPS_LINE\"${OOPS_TEST:+ (first seen during $OOPS_TEST)} and the binary did not end within $((SECONDS - OOPS_AT)) s"
 			break
 		fi
 	done
@@ -775,7 +785,7 @@ while :; do
 	if [[ -n $CUR_NAME && $OUTCOME =~ ^(died|crash|hang)$ ]]; then
 		if [[ $OUTCOME == died ]]; then
 			WHY=$(crash_line)
-			WHY="the guest died${WHY:+ (the kernel logged \"$WHY\")}"
+			WHY="${WHY:+kernel bug: }the guest died${WHY:+ (the kernel logged \"$WHY\")}"
 		fi
 		crashed=$CUR_NAME
 		msg "$crashed: $WHY"

@@ -319,7 +319,7 @@ crash_stream_ok() {
 	grep -q '^    ok 3 unreached.3 # SKIP' "$f" || { echo "stub:panic's plan not completed"; return 1; }
 	grep -q '^# stub:first: ' "$f" && { echo "stub:first's BUG line was taken for a crash"; return 1; }
 	if ((reboots)); then
-		grep -q '^# stub:oops: the kernel logged "BUG: kernel NULL pointer dereference' "$f" ||
+		grep -q '^# stub:oops: kernel bug: the kernel logged "BUG: kernel NULL pointer dereference' "$f" ||
 			{ echo "stub:oops not failed for its BUG line"; return 1; }
 		grep -q '^    not ok 1 stub.oops.a$' "$f" || { echo "stub.oops.a not failed"; return 1; }
 		grep -q '^# stub:hang: no progress: still running 10 s past its timeout' "$f" ||

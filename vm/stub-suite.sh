@@ -10,7 +10,8 @@
 # and bench/vm-boot.sh to exercise the runner without the real suite.
 # With --hang, run_tests.sh never returns (to test the timeout path); with
 # --stall, it also logs the RCU stall of a guest whose timers stopped.
-# With --crash, DIR holds the real run_tests.sh and six stand-in binaries
+# With --crash, DIR holds the real run_tests.sh (its lib/runner/ parts and
+# lib/iopin-hold, which prints the global state: built) and six stand-in binaries
 # (collection stub), in this order: first (2 passes; logs a BUG line and
 # goes on: not a crash), panic (1 pass, then panics the kernel in its second
 # test with sysrq-c; a third test is never reached), second (2 passes), oops
@@ -27,9 +28,10 @@ hang=${2:-}
 rm -rf "$dir"
 if [[ $hang == --crash ]]; then
 	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-	mkdir -p "$dir/lib" "$dir/stub"
+	mkdir -p "$dir/lib/runner" "$dir/stub"
 	cp "$top/run_tests.sh" "$dir/"
-	cp "$top/lib/report.awk" "$top/lib/debver.sh" "$dir/lib/"
+	cp "$top/lib/report.awk" "$top/lib/debver.sh" "$top/lib/iopin-hold" "$dir/lib/"
+	cp "$top/lib/runner/"*.sh "$dir/lib/runner/"
 	printf 'stub/%s\n' first panic second oops hang last >"$dir/tests.list"
 	# stand_in NAME BODY: a binary printing KTAP as the kselftest harness
 	# does under KSFT_TAP_LEVEL=1; BODY may use pass TEST and run TEST.

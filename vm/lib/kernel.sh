@@ -12,14 +12,17 @@
 #   K_DESC         human readable origin, for the header
 #   K_DEBVER       the Debian package version the kernel was built from,
 #                  when known (IOPIN_KERNEL_DEBVER in the guest)
-#   K_DEB_VERSION  Debian package version of a packaged kernel (the one of
-#                  its linux-headers-K_RELEASE), else empty
+#   K_HEADERS_VERSION  the version of the Debian package of this very
+#                  image (a .deb, debian-*), whose linux-headers-K_RELEASE
+#                  kmod/ builds against; empty for a kernel iopin built
+#                  from Debian's source (K_DEBVER set, but no headers
+#                  package) or a bare bzImage
 #
 # A kernel that cannot be booted at all (garbage, corrupt payload) exits with
 # EXIT_SKIP_BISECT right here, without starting QEMU.
 
 # shellcheck disable=SC2034  # results, used by vm/run-vm.sh
-K_RELEASE= K_BOOT_IMAGE= K_BOOT_MODE= K_MODDIR= K_DESC= K_DEBVER= K_DEB_VERSION=
+K_RELEASE= K_BOOT_IMAGE= K_BOOT_MODE= K_MODDIR= K_DESC= K_DEBVER= K_HEADERS_VERSION=
 
 # u_le FILE OFFSET BYTES: unsigned little-endian integer read from FILE.
 u_le() {
@@ -217,10 +220,10 @@ use_deb_tree() {
 	K_MODDIR=$(find_modtree "$dir" "$K_RELEASE") || K_MODDIR=
 	K_DESC=$2
 	# The cache dir is named PACKAGE_VERSION (debian-*), or after the .deb.
-	K_DEB_VERSION=${dir##*/}
-	K_DEB_VERSION=${K_DEB_VERSION#*_}
-	K_DEB_VERSION=${K_DEB_VERSION%_amd64}
-	[[ $K_DEB_VERSION == [0-9]*[0-9.~+-]* && $K_DEB_VERSION != *_* ]] || K_DEB_VERSION=
+	K_HEADERS_VERSION=${dir##*/}
+	K_HEADERS_VERSION=${K_HEADERS_VERSION#*_}
+	K_HEADERS_VERSION=${K_HEADERS_VERSION%_amd64}
+	[[ $K_HEADERS_VERSION == [0-9]*[0-9.~+-]* && $K_HEADERS_VERSION != *_* ]] || K_HEADERS_VERSION=
 	# The .deb is immutable: the extracted vmlinux is cached beside it.
 	with_cache_lock prepare_boot_image "$vmlinuz" "$dir/vmlinux" || exit
 	prepare_boot_image "$vmlinuz" "$dir/vmlinux"

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * iopin_lp_sysfs_lseek: the mutant "sysfs-lseek" as a livepatch.
+ *
+ * A PCI resourceN file (and legacy_io/legacy_mem) gets its f_mapping from
+ * the iomem inode, whose i_size is 0, so a seek relative to the end of the
+ * file must not go through generic_file_llseek(). 24de09c16f97 ("PCI:
+ * resourceN files seek with fixed_size_llseek()", v6.7) gives these
+ * attributes a seek of their own, pci_llseek_resource(), bounded by the
+ * attribute's size. The mutant gives that seek back to
+ * generic_file_llseek(), which is what sysfs used for them before the fix:
+ * SEEK_END lands at offset 0 again.
+ *
+ * pci_llseek_resource() is static, but sysfs calls it through the
+ * attribute's pointer, so it always exists out of line and can be patched.
+ * Kernels without the fix (6.1) have no such function: loading fails.
+ *
+ * Only for iopin's self-test (tools/check-livepatch-mutants.sh, with
+ * IOPIN_LIVEPATCH_MUTANT=sysfs-lseek the VM's /init loads it for the whole
+ * boot); loading it taints the kernel (K).
+ */
+#include <linux/fs.h>
+#include <linux/kobject.h>
+#include <linux/livepatch.h>
+#include <linux/module.h>
+#include <linux/sysfs.h>
+
+/* The signature of pci_llseek_resource(); the attribute and kobject go unused. */
+static loff_t llseek_by_inode_size(struct file *filep, struct kobject *kobj,
+				   struct bin_attribute *attr, loff_t offset, int whence)
+{
+	return generic_file_llseek(filep, offset, whence);
+}
+
+static struct klp_func lp_funcs[] = {
+	{ .old_name = "pci_llseek_resource", .new_func = llseek_by_inode_size },
+	{ }
+};
+
+static struct klp_object lp_objs[] = {
+	{ .name = NULL, .funcs = lp_funcs },	/* vmlinux */
+	{ }
+};
+
+static struct klp_patch lp_patch = {
+	.mod = THIS_MODULE,
+	.objs = lp_objs,
+};
+
+static int __init lp_init(void)
+{
+	return klp_enable_patch(&lp_patch);
+}
+
+static void __exit lp_exit(void)
+{
+}
+
+module_init(lp_init);
+module_exit(lp_exit);
+MODULE_DESCRIPTION("iopin mutant: PCI resourceN files seek by the iomem inode's size");
+MODULE_LICENSE("GPL");
+MODULE_INFO(livepatch, "Y");
