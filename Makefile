@@ -33,7 +33,10 @@ gup_longterm_TESTS := rules ro_effects movable pfnmap pfnmap_claim v4l2_pfnmap
 ptrace_access_TESTS := normal force_override shmem_race iomem iomem_ram access_gate
 
 TESTS := $(foreach c,$(COLLECTIONS),$(addprefix $(c)/,$($(c)_TESTS)))
-LIB_OBJS := lib/kernel.o lib/kstate.o lib/kstate_rows.o lib/mem.o lib/pin.o lib/task.o lib/vfio.o lib/iomem.o lib/trace.o lib/xdp.o lib/rdma.o lib/v4l2.o
+# Every lib/*.c but the programs is part of the library: a new backend is a
+# new file, nothing to add here.
+LIB_PROGS := lib/hold.c lib/selftest.c
+LIB_OBJS := $(patsubst %.c,%.o,$(filter-out $(LIB_PROGS),$(sort $(wildcard lib/*.c))))
 LIB := lib/libiopin.a
 # make SANITIZE=1: lib and every test built with ASan + UBSan (README.md,
 # "Sanitizers").  Its objects are a separate set (lib/*.san.o, its own
@@ -64,6 +67,9 @@ $(TESTS) lib/selftest lib/iopin-hold: .build-flavour
 
 $(TESTS) lib/selftest: %: %.c $(LIB) lib/*.h | deps
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+# A test's collection headers (ptrace_access/iomem includes its parts too).
+.SECONDEXPANSION:
+$(TESTS): $$(wildcard $$(dir $$@)*.h)
 
 # Holds hugetlb pools for a whole run (run_tests.sh).
 lib/iopin-hold: lib/hold.c $(LIB) lib/*.h | deps

@@ -155,21 +155,23 @@ static void run_case(struct __test_metadata *_metadata,
 	/* The child writes or checks its copy now, while both map the range. */
 	ASSERT_EQ(0, child_go(&c));
 	ASSERT_EQ(0, child_await(&c)) TH_LOG("child failed: exit %d", child_wait(&c));
-	EXPECT_PATTERN(self->addr, self->size, child_writes ? 1 : 2,
+	ASSERT_PATTERN(self->addr, self->size, child_writes ? 1 : 2,
 		       child_writes ? "parent's data after the child wrote" :
 				      "parent's own write");
 	ASSERT_EQ(0, child_go(&c));
-	EXPECT_CHILD_OK(&c, "child");
+	ASSERT_CHILD_OK(&c, "child");
 }
 
 IOPIN_TEST(collapse, child_keeps_its_copy_when_parent_writes,
-	   .guard = "6c287605fd56 v5.19 mm: remember exclusively mapped anonymous pages with PG_anon_exclusive")
+	   .guard = "6c287605fd56 v5.19 mm: remember exclusively mapped anonymous pages with PG_anon_exclusive",
+	   .needs = NEEDS_ROOT | NEEDS_THP)
 {
 	run_case(_metadata, self, variant, false);
 }
 
 IOPIN_TEST(collapse, parent_keeps_its_copy_when_child_writes,
-	   .guard = "6c287605fd56 v5.19 mm: remember exclusively mapped anonymous pages with PG_anon_exclusive")
+	   .guard = "6c287605fd56 v5.19 mm: remember exclusively mapped anonymous pages with PG_anon_exclusive",
+	   .needs = NEEDS_ROOT | NEEDS_THP)
 {
 	run_case(_metadata, self, variant, true);
 }

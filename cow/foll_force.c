@@ -25,12 +25,8 @@ FIXTURE_VARIANT(foll_force) {
 };
 
 MEM_FILE_TYPES(MEM_VARIANT, foll_force)
-FIXTURE_VARIANT_ADD(foll_force, zeropage) {
-	.mem = MEM_TYPE_INIT(zeropage, MEM_ZEROPAGE, 0, THP_WHOLE),
-};
-FIXTURE_VARIANT_ADD(foll_force, huge_zeropage) {
-	.mem = MEM_TYPE_INIT(huge_zeropage, MEM_HUGE_ZEROPAGE, 2048, THP_WHOLE),
-};
+MEM_ZERO_TYPES(MEM_VARIANT, foll_force)
+IOPIN_MEM_AXES(foll_force);
 
 /* Is FOLL_FORCE through /proc/pid/mem allowed for us on this kernel? */
 static const char *proc_mem_forbidden(void)
@@ -78,10 +74,10 @@ IOPIN_TEST(foll_force, proc_mem_write_cows_readonly_private_page,
 	ASSERT_EQ((ssize_t)m->size,
 		  pwrite(self->mem_fd, buf, m->size, (uintptr_t)m->addr))
 		TH_LOG("write to /proc/self/mem: %s", strerror(errno));
-	EXPECT_PATTERN(m->addr, m->size, 2, "private mapping after the FOLL_FORCE write");
+	ASSERT_PATTERN(m->addr, m->size, 2, "private mapping after the FOLL_FORCE write");
 	EXPECT_TRUE(pagemap_entry(m->addr) & PM_EXCLUSIVE)
 		TH_LOG("written page is not an exclusive anon page (no COW?)");
-	EXPECT_BACKING_UNCHANGED(m, "backing after a FOLL_FORCE write to a private mapping");
+	ASSERT_BACKING_UNCHANGED(m, "backing after a FOLL_FORCE write to a private mapping");
 	free(buf);
 }
 
@@ -140,7 +136,7 @@ static void run_race(struct __test_metadata *_metadata, struct mem *m,
 	pthread_join(writer, NULL);
 	pthread_join(discarder, NULL);
 	ASSERT_LT(0, r.writes) TH_LOG("no FOLL_FORCE write went through");
-	EXPECT_BACKING_UNCHANGED(m, "backing after racing FOLL_FORCE writes with MADV_DONTNEED");
+	ASSERT_BACKING_UNCHANGED(m, "backing after racing FOLL_FORCE writes with MADV_DONTNEED");
 }
 
 IOPIN_TEST(foll_force, dirty_cow_race_leaves_backing_unchanged,

@@ -70,9 +70,9 @@ static void parent_writes(struct __test_metadata *_metadata, struct mem *m,
 	ASSERT_EQ(0, child_go(&c));
 	ASSERT_EQ(0, child_await(&c)) TH_LOG("child: exit %d", child_wait(&c));
 	ASSERT_EQ(0, write_new_data(&w));
-	EXPECT_PATTERN(m->addr, m->size, 2, "parent's own write");
+	ASSERT_PATTERN(m->addr, m->size, 2, "parent's own write");
 	ASSERT_EQ(0, child_go(&c));
-	EXPECT_CHILD_OK(&c, "child's copy after the parent wrote");
+	ASSERT_CHILD_OK(&c, "child's copy after the parent wrote");
 }
 
 static void child_writes_first(struct __test_metadata *_metadata,
@@ -84,9 +84,9 @@ static void child_writes_first(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, child_start(&c, child_writes, &w));
 	ASSERT_EQ(0, child_go(&c));
 	ASSERT_EQ(0, child_await(&c));
-	EXPECT_PATTERN(m->addr, m->size, 1, "parent's data after the child wrote");
+	ASSERT_PATTERN(m->addr, m->size, 1, "parent's data after the child wrote");
 	child_go(&c);
-	EXPECT_CHILD_OK(&c, "child writer");
+	ASSERT_CHILD_OK(&c, "child writer");
 }
 
 IOPIN_TEST(fork, child_keeps_its_copy_when_parent_writes,

@@ -19,8 +19,8 @@ IOPIN_TEST(nonanon, private_write_leaves_backing_unchanged,
 	struct mem *m = &self->m;
 
 	pattern_fill(m->addr, m->size, 2);
-	EXPECT_PATTERN(m->addr, m->size, 2, "private mapping after the write");
-	EXPECT_BACKING_UNCHANGED(m, "backing seen elsewhere after a private write");
+	ASSERT_PATTERN(m->addr, m->size, 2, "private mapping after the write");
+	ASSERT_BACKING_UNCHANGED(m, "backing seen elsewhere after a private write");
 }
 
 IOPIN_TEST(nonanon, private_write_in_child_leaves_parent_and_backing_unchanged,
@@ -39,8 +39,8 @@ IOPIN_TEST(nonanon, private_write_in_child_leaves_parent_and_backing_unchanged,
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_EQ(0, status);
-	EXPECT_PATTERN(m->addr, m->size, seed, "parent's private mapping after the child wrote");
-	EXPECT_BACKING_UNCHANGED(m, "backing after the child's private write");
+	ASSERT_PATTERN(m->addr, m->size, seed, "parent's private mapping after the child wrote");
+	ASSERT_BACKING_UNCHANGED(m, "backing after the child's private write");
 }
 
 IOPIN_MAIN

@@ -36,6 +36,7 @@ enum share_state {
 		enum share_state state;					\
 		enum pin_id pin;					\
 	};								\
+	IOPIN_MEM_PIN_AXES(fix);					\
 	FIXTURE_SETUP(fix)						\
 	{								\
 		PIN_NEEDED(variant->pin);				\
@@ -99,9 +100,9 @@ static void pin_then_write(struct __test_metadata *_metadata, struct mem *m,
 	struct pin p;
 
 	PIN_OK(&p, id, m->addr, m->size);
-	EXPECT_PIN_SEES(&p, before, "R/O pin before the write");
+	ASSERT_PIN_SEES(&p, before, "R/O pin before the write");
 	pattern_fill(m->addr, m->size, 2);
-	EXPECT_PIN_SEES(&p, 2, "R/O pin after the process wrote");
+	ASSERT_PIN_SEES(&p, 2, "R/O pin after the process wrote");
 	pin_release(&p);
 }
 

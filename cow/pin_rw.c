@@ -16,6 +16,8 @@ FIXTURE_VARIANT(pin_rw) {
 };
 
 MEM_ANON_TYPES(MEM_VARIANT, pin_rw)
+IOPIN_AXES(pin_rw, mem_type_needs(&variant->mem) | pin_needs(PIN_IO_URING),
+	   pin_guard(PIN_IO_URING));
 
 FIXTURE_SETUP(pin_rw)
 {
@@ -46,7 +48,7 @@ IOPIN_TEST(pin_rw, pin_sees_write_after_mprotect_readonly_and_back,
 	ASSERT_EQ(0, mprotect(m->addr, m->size, PROT_READ));
 	ASSERT_EQ(0, mprotect(m->addr, m->size, PROT_READ | PROT_WRITE));
 	pattern_fill(m->addr, m->size, 2);
-	EXPECT_PIN_SEES(&self->p, 2, "fixed buffer after R/O->R/W and a write");
+	ASSERT_PIN_SEES(&self->p, 2, "fixed buffer after R/O->R/W and a write");
 }
 
 IOPIN_TEST(pin_rw, pin_sees_owner_write_while_child_shares,
@@ -57,9 +59,9 @@ IOPIN_TEST(pin_rw, pin_sees_owner_write_while_child_shares,
 
 	ASSERT_EQ(0, child_start(&c, child_lives, NULL));
 	pattern_fill(m->addr, m->size, 2);
-	EXPECT_PIN_SEES(&self->p, 2, "fixed buffer after a write with the child alive");
+	ASSERT_PIN_SEES(&self->p, 2, "fixed buffer after a write with the child alive");
 	child_go(&c);
-	EXPECT_CHILD_OK(&c, "child");
+	ASSERT_CHILD_OK(&c, "child");
 }
 
 IOPIN_TEST(pin_rw, pin_sees_owner_write_after_child_exits,
@@ -70,9 +72,9 @@ IOPIN_TEST(pin_rw, pin_sees_owner_write_after_child_exits,
 
 	ASSERT_EQ(0, child_start(&c, child_lives, NULL));
 	child_go(&c);
-	EXPECT_CHILD_OK(&c, "child");
+	ASSERT_CHILD_OK(&c, "child");
 	pattern_fill(m->addr, m->size, 2);
-	EXPECT_PIN_SEES(&self->p, 2, "fixed buffer after the child exited and a write");
+	ASSERT_PIN_SEES(&self->p, 2, "fixed buffer after the child exited and a write");
 }
 
 IOPIN_MAIN

@@ -58,7 +58,7 @@ IOPIN_TEST(vmsplice, parent_write_does_not_leak_into_child_pipe,
 	ASSERT_EQ(0, child_await(&c));
 	pattern_fill(m->addr, m->size, 2);
 	ASSERT_EQ(0, child_go(&c));
-	EXPECT_CHILD_OK(&c, "child's pipe after the parent wrote");
+	ASSERT_CHILD_OK(&c, "child's pipe after the parent wrote");
 }
 
 IOPIN_TEST(vmsplice, child_write_does_not_leak_into_parent_pipe,
@@ -74,8 +74,8 @@ IOPIN_TEST(vmsplice, child_write_does_not_leak_into_parent_pipe,
 	MEM_UNMAP(m);
 	ASSERT_EQ(0, child_go(&c));
 	ASSERT_EQ(0, child_await(&c));
-	EXPECT_CHILD_OK(&c, "child writer");
-	EXPECT_PIN_SEES(&p, 1, "parent's pipe after the child wrote");
+	ASSERT_CHILD_OK(&c, "child writer");
+	ASSERT_PIN_SEES(&p, 1, "parent's pipe after the child wrote");
 	pin_release(&p);
 }
 

@@ -19,21 +19,15 @@ FIXTURE(free_bar) {
 	struct iomem_map m;
 };
 
-FIXTURE_VARIANT(free_bar) {
-	struct iomem_route route;
-};
+IOMEM_ROUTE_VARIANTS(free_bar, IOMEM_ROUTES)
 
 FIXTURE(busy_bar) {
 	struct iomem_dev d;
 	int bar;
 };
 
-FIXTURE_VARIANT(busy_bar) {
-	struct iomem_route route;
-};
+IOMEM_ROUTE_VARIANTS(busy_bar, IOMEM_ROUTES)
 
-IOMEM_ROUTES(IOMEM_ROUTE_VARIANT, free_bar)
-IOMEM_ROUTES(IOMEM_ROUTE_VARIANT, busy_bar)
 
 FIXTURE_SETUP(free_bar)
 {
@@ -75,21 +69,21 @@ IOPIN_TEST(free_bar, write_reaches_the_device_memory,
 	   .needs = NEEDS_PCI_DEVICE)
 {
 	static const struct iomem_route sysfs =
-		IOMEM_ROUTE_INIT(sysfs, IOMEM_SYSFS, EINVAL, false, IOMEM_GUARD_SYSFS);
+		IOMEM_ROUTE_OF(IOMEM_ROUTE_SYSFS);
 	static const struct iomem_route procfs =
-		IOMEM_ROUTE_INIT(procfs, IOMEM_PROCFS, EINVAL, true, IOMEM_GUARD_PROCFS);
+		IOMEM_ROUTE_OF(IOMEM_ROUTE_PROCFS);
 	/* A word per route, so a stale value of another case cannot pass. */
 	uint64_t off = 4096 * (1 + variant->route.id);
 	uint32_t old = iomem_pattern_word(off), new = ~old;
 	struct iomem_map other;
 
-	EXPECT_WRITE_OK((volatile char *)self->m.addr + off, new, "write");
+	ASSERT_WRITE_OK((volatile char *)self->m.addr + off, new, "write");
 	/* Read it back through a second mapping by another route. */
 	IOMEM_MAP_OK(&other, variant->route.id == IOMEM_SYSFS ? &procfs : &sysfs,
 		     &self->d, self->bar, 0, 2 * 4096 * 4);
-	EXPECT_READ_OK((volatile char *)other.addr + off, new, false,
+	ASSERT_READ_OK((volatile char *)other.addr + off, new, false,
 		       "the word read through a second mapping");
-	EXPECT_WRITE_OK((volatile char *)self->m.addr + off, old, "restoring the word");
+	ASSERT_WRITE_OK((volatile char *)self->m.addr + off, old, "restoring the word");
 	iomem_unmap(&other);
 }
 
@@ -114,7 +108,7 @@ IOPIN_TEST(busy_bar, mmap_is_refused,
 	ksft_print_msg("%s BAR%d claimed by %s (/proc/iomem: %s); %s must fail with %s\n",
 		       self->d.bdf, self->bar, self->d.driver, owner, variant->route.name,
 		       strerror(variant->route.busy_errno));
-	EXPECT_MAP_ERRNO(variant->route.busy_errno, &variant->route, &self->d, self->bar,
+	ASSERT_MAP_ERRNO(variant->route.busy_errno, &variant->route, &self->d, self->bar,
 			 0, page_size(), MAP_SHARED);
 }
 

@@ -84,13 +84,13 @@ IOPIN_TEST(pmem, enabling_the_namespace_revokes_a_devmem_mapping,
 	ksft_print_msg("pmem 0x%llx+0x%llx claimed by %s (%s)\n",
 		       (unsigned long long)self->p.start, (unsigned long long)self->p.size,
 		       owner, self->p.driver);
-	EXPECT_READ_SIGBUS(self->m.addr, "read after the namespace was enabled");
+	ASSERT_READ_SIGBUS(self->m.addr, "read after the namespace was enabled");
 	/* A new mapping is refused while claimed (the range as a one-BAR "device"). */
 	range.bar[0].addr = self->p.start;
 	range.bar[0].size = self->p.size;
-	EXPECT_MAP_ERRNO(EPERM, self->m.route, &range, 0, PMEM_OFF, PMEM_LEN, MAP_SHARED);
+	ASSERT_MAP_ERRNO(EPERM, self->m.route, &range, 0, PMEM_OFF, PMEM_LEN, MAP_SHARED);
 	ASSERT_EQ(0, iomem_sysfs_unbind(self->p.ns, why, sizeof(why))) TH_LOG("%s", why);
-	EXPECT_READ_SIGBUS(self->m.addr, "old mapping after the namespace was disabled again");
+	ASSERT_READ_SIGBUS(self->m.addr, "old mapping after the namespace was disabled again");
 	ASSERT_EQ(0, iomem_map_phys(&again, self->p.start + PMEM_OFF, PMEM_LEN,
 				    PROT_READ | PROT_WRITE, MAP_SHARED, why, sizeof(why)))
 		TH_LOG("%s", why);
@@ -107,7 +107,7 @@ IOPIN_TEST(pmem, read_follows_the_claim,
 	uint32_t v = 0, want = 0x6a6b6c6d;
 	char why[320];
 
-	EXPECT_WRITE_OK(self->m.addr, want, "write through the mapping");
+	ASSERT_WRITE_OK(self->m.addr, want, "write through the mapping");
 	ASSERT_TRUE(iomem_check_errno(pread(self->m.fd, &v, 4, at) == 4 ? 0 : errno, 0,
 				      why, sizeof(why)))
 		TH_LOG("read() of the free range at 0x%llx: %s", (unsigned long long)at, why);

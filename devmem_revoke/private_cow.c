@@ -27,7 +27,7 @@ FIXTURE(private_cow) {
 FIXTURE_SETUP(private_cow)
 {
 	static const struct iomem_route devmem =
-		IOMEM_ROUTE_INIT(devmem, IOMEM_DEVMEM, EPERM, true, IOMEM_GUARD_DEVMEM);
+		IOMEM_ROUTE_OF(IOMEM_ROUTE_DEVMEM);
 	char why[320];
 
 	self->kmsg = -1;
@@ -71,19 +71,19 @@ IOPIN_TEST(private_cow, write_fork_and_unmap_leave_pat_consistent,
 	   .needs = NEEDS_PCI_DEVICE | NEEDS_DEVMEM)
 {
 	static const struct iomem_route sysfs =
-		IOMEM_ROUTE_INIT(sysfs, IOMEM_SYSFS, EINVAL, false, IOMEM_GUARD_SYSFS);
+		IOMEM_ROUTE_OF(IOMEM_ROUTE_SYSFS);
 	volatile uint32_t *w = self->m.addr;
 	struct iomem_map dev;
 	int status, err;
 	char why[512];
 	pid_t pid;
 
-	EXPECT_READ_OK(w, iomem_pattern_word(0), false, "private mapping before the write");
-	EXPECT_WRITE_OK(w, 0x11223344, "COW write");
-	EXPECT_READ_OK(w, 0x11223344, false, "private copy after the write");
+	ASSERT_READ_OK(w, iomem_pattern_word(0), false, "private mapping before the write");
+	ASSERT_WRITE_OK(w, 0x11223344, "COW write");
+	ASSERT_READ_OK(w, 0x11223344, false, "private copy after the write");
 	/* The device memory did not take the private write. */
 	IOMEM_MAP_OK(&dev, &sysfs, &self->d, self->bar, 0, page_size());
-	EXPECT_READ_OK(dev.addr, iomem_pattern_word(0), false, "device memory after a private write");
+	ASSERT_READ_OK(dev.addr, iomem_pattern_word(0), false, "device memory after a private write");
 	iomem_unmap(&dev);
 
 	/*

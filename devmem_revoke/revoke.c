@@ -31,11 +31,8 @@ FIXTURE(revoke) {
 	bool scratch;		/* reg reads back what is written (iomem_claim_regs) */
 };
 
-FIXTURE_VARIANT(revoke) {
-	struct iomem_route route;
-};
+IOMEM_ROUTE_VARIANTS(revoke, IOMEM_ROUTES)
 
-IOMEM_ROUTES(IOMEM_ROUTE_VARIANT, revoke)
 
 static volatile uint32_t *reg_at(FIXTURE_DATA(revoke) *self, volatile void *base)
 {
@@ -43,14 +40,14 @@ static volatile uint32_t *reg_at(FIXTURE_DATA(revoke) *self, volatile void *base
 }
 
 /* The mapping reaches the device: a register round trip, or at least a read. */
-#define EXPECT_REACHABLE(self, base, what) do {				\
+#define ASSERT_REACHABLE(self, base, what) do {				\
 	volatile uint32_t *_r = reg_at(self, base);			\
 	if ((self)->scratch) {						\
-		EXPECT_WRITE_OK(_r, 1, what);				\
-		EXPECT_READ_OK(_r, 1, false, what);			\
-		EXPECT_WRITE_OK(_r, 0, what);				\
+		ASSERT_WRITE_OK(_r, 1, what);				\
+		ASSERT_READ_OK(_r, 1, false, what);			\
+		ASSERT_WRITE_OK(_r, 0, what);				\
 	} else {							\
-		EXPECT_READ_OK(_r, 0, true, what);			\
+		ASSERT_READ_OK(_r, 0, true, what);			\
 	}								\
 } while (0)
 
@@ -80,7 +77,7 @@ FIXTURE_SETUP(revoke)
 	IOMEM_UNBIND_OK(&self->d);
 	ASSERT_CLAIMED(&self->d, self->bar, false);
 	IOMEM_MAP_OK(&self->m, &variant->route, &self->d, self->bar, map_off, self->len);
-	EXPECT_REACHABLE(self, self->m.addr, "before the claim");
+	ASSERT_REACHABLE(self, self->m.addr, "before the claim");
 }
 
 FIXTURE_TEARDOWN(revoke)
@@ -94,7 +91,7 @@ IOPIN_TEST(revoke, access_after_a_driver_claims_the_bar_gets_sigbus,
 {
 	IOMEM_BIND_OK(&self->d, self->driver);
 	ASSERT_CLAIMED(&self->d, self->bar, true);
-	EXPECT_READ_SIGBUS(reg_at(self, self->m.addr), "read after the claim");
+	ASSERT_READ_SIGBUS(reg_at(self, self->m.addr), "read after the claim");
 }
 
 IOPIN_TEST(revoke, release_does_not_revive_the_old_mapping,
@@ -103,7 +100,7 @@ IOPIN_TEST(revoke, release_does_not_revive_the_old_mapping,
 	IOMEM_BIND_OK(&self->d, self->driver);
 	IOMEM_UNBIND_OK(&self->d);
 	ASSERT_CLAIMED(&self->d, self->bar, false);
-	EXPECT_READ_SIGBUS(reg_at(self, self->m.addr), "read after claim and release");
+	ASSERT_READ_SIGBUS(reg_at(self, self->m.addr), "read after claim and release");
 }
 
 IOPIN_TEST(revoke, new_mmap_is_refused_while_claimed_and_works_after_release,
@@ -113,11 +110,11 @@ IOPIN_TEST(revoke, new_mmap_is_refused_while_claimed_and_works_after_release,
 	struct iomem_map again;
 
 	IOMEM_BIND_OK(&self->d, self->driver);
-	EXPECT_MAP_ERRNO(variant->route.busy_errno, &variant->route, &self->d,
+	ASSERT_MAP_ERRNO(variant->route.busy_errno, &variant->route, &self->d,
 			 self->bar, map_off, self->len, MAP_SHARED);
 	IOMEM_UNBIND_OK(&self->d);
 	IOMEM_MAP_OK(&again, &variant->route, &self->d, self->bar, map_off, self->len);
-	EXPECT_REACHABLE(self, again.addr, "new mapping after the release");
+	ASSERT_REACHABLE(self, again.addr, "new mapping after the release");
 	iomem_unmap(&again);
 }
 
@@ -149,8 +146,8 @@ IOPIN_TEST(revoke, forked_childs_copy_is_revoked_too,
 	ASSERT_EQ(0, child_await(&c)) TH_LOG("child died before the claim");
 	IOMEM_BIND_OK(&self->d, self->driver);
 	child_go(&c);
-	EXPECT_CHILD_OK(&c, "child reading its copy after the claim");
-	EXPECT_READ_SIGBUS(reg_at(self, self->m.addr), "parent read after the claim");
+	ASSERT_CHILD_OK(&c, "child reading its copy after the claim");
+	ASSERT_READ_SIGBUS(reg_at(self, self->m.addr), "parent read after the claim");
 }
 
 IOPIN_TEST(revoke, mapping_moved_or_shrunk_by_mremap_is_revoked,
@@ -173,9 +170,9 @@ IOPIN_TEST(revoke, mapping_moved_or_shrunk_by_mremap_is_revoked,
 		       target);
 	ASSERT_EQ(target, moved) TH_LOG("mremap move: %s", strerror(errno));
 	self->m.addr = moved;
-	EXPECT_REACHABLE(self, moved, "moved mapping before the claim");
+	ASSERT_REACHABLE(self, moved, "moved mapping before the claim");
 	IOMEM_BIND_OK(&self->d, self->driver);
-	EXPECT_READ_SIGBUS(reg_at(self, moved), "moved mapping after the claim");
+	ASSERT_READ_SIGBUS(reg_at(self, moved), "moved mapping after the claim");
 }
 
 IOPIN_TEST(revoke, rest_of_a_partially_unmapped_mapping_is_revoked,
@@ -189,9 +186,9 @@ IOPIN_TEST(revoke, rest_of_a_partially_unmapped_mapping_is_revoked,
 	ASSERT_EQ(0, munmap((char *)self->m.addr + ps, self->len - ps));
 	self->m.len = ps;
 	ASSERT_FALSE(iomem_vma_present((char *)self->m.addr + ps, 4));
-	EXPECT_REACHABLE(self, self->m.addr, "rest before the claim");
+	ASSERT_REACHABLE(self, self->m.addr, "rest before the claim");
 	IOMEM_BIND_OK(&self->d, self->driver);
-	EXPECT_READ_SIGBUS(reg_at(self, self->m.addr), "rest after the claim");
+	ASSERT_READ_SIGBUS(reg_at(self, self->m.addr), "rest after the claim");
 }
 
 IOPIN_MAIN

@@ -19,12 +19,8 @@ FIXTURE_VARIANT(movable) {
 	enum pin_id pin;
 };
 
-#define MOVABLE_VARIANT(pin_id, pin_name, _)					\
-	FIXTURE_VARIANT_ADD(movable, anon_##pin_name) {			\
-		.mem = MEM_TYPE_INIT(anon, MEM_ANON, 0, THP_WHOLE), .pin = pin_id, \
-	};
-
-PIN_LONGTERM_ALL_BACKENDS(MOVABLE_VARIANT, _)
+PIN_LONGTERM_ALL_BACKENDS(MEM_BY_PIN, MEM_T_ANON, movable)
+IOPIN_MEM_PIN_AXES(movable);
 
 FIXTURE_SETUP(movable)
 {
@@ -54,7 +50,8 @@ FIXTURE_TEARDOWN(movable)
 }
 
 IOPIN_TEST(movable, pin_migrates_the_page_out_of_zone_movable,
-	   .guard = "d1e153fea2a8 v5.13 mm/gup: migrate pinned pages out of movable zone")
+	   .guard = "d1e153fea2a8 v5.13 mm/gup: migrate pinned pages out of movable zone",
+	   .needs = NEEDS_ROOT | NEEDS_ZONE_MOVABLE)
 {
 	struct mem *m = &self->m;
 	uint64_t before = pagemap_pfn(m->addr), after;
@@ -69,10 +66,10 @@ IOPIN_TEST(movable, pin_migrates_the_page_out_of_zone_movable,
 	EXPECT_NE(before, after) TH_LOG("the pinned page stayed where it was");
 	ASSERT_NE(NULL, zone) TH_LOG("pfn %#llx is in no zone", (unsigned long long)after);
 	EXPECT_STRNE("Movable", zone) TH_LOG("the pinned page is still in ZONE_MOVABLE");
-	EXPECT_PATTERN(m->addr, m->size, 1, "data after the migration");
-	EXPECT_PIN_SEES(&p, 1, "pin after the migration");
+	ASSERT_PATTERN(m->addr, m->size, 1, "data after the migration");
+	ASSERT_PIN_SEES(&p, 1, "pin after the migration");
 	pattern_fill(m->addr, m->size, 2);
-	EXPECT_PIN_SEES(&p, 2, "pin after the process wrote");
+	ASSERT_PIN_SEES(&p, 2, "pin after the process wrote");
 	pin_release(&p);
 }
 

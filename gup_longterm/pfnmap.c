@@ -29,11 +29,8 @@ FIXTURE(pfnmap) {
 	struct pin p;
 };
 
-FIXTURE_VARIANT(pfnmap) {
-	struct iomem_route route;
-};
+IOMEM_ROUTE_VARIANTS(pfnmap, IOMEM_ROUTES)
 
-IOMEM_ROUTES(IOMEM_ROUTE_VARIANT, pfnmap)
 
 /* Map one page of the pattern BAR through the route, with prot. */
 static void map_bar_page(struct __test_metadata *_metadata, FIXTURE_DATA(pfnmap) *self,

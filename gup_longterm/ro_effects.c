@@ -21,19 +21,9 @@ FIXTURE_VARIANT(ro_effects) {
 	enum pin_id pin;
 };
 
-#define EFFECTS_TYPES(X, ...)						\
-	X(anon, MEM_ANON, 0, THP_WHOLE, __VA_ARGS__)			\
-	X(thp_2048kB, MEM_THP, 2048, THP_WHOLE, __VA_ARGS__)
-
-#define EFFECTS_VARIANT(id, backing, kb, layout, pin_id, pin_name)		\
-	FIXTURE_VARIANT_ADD(ro_effects, id##_##pin_name) {			\
-		.mem = MEM_TYPE_INIT(id, backing, kb, layout), .pin = pin_id,	\
-	};
-#define EFFECTS_BY_PIN(pin_id, pin_name, _)					\
-	EFFECTS_TYPES(EFFECTS_VARIANT, pin_id, pin_name)
-
-PIN_RO_LONGTERM_BACKENDS(EFFECTS_BY_PIN, _)
-PIN_RO_LONGTERM_DEVICE_BACKENDS(EFFECTS_BY_PIN, _)
+PIN_RO_LONGTERM_BACKENDS(MEM_BY_PIN, MEM_PTE_PMD_TYPES, ro_effects)
+PIN_RO_LONGTERM_DEVICE_BACKENDS(MEM_BY_PIN, MEM_PTE_PMD_TYPES, ro_effects)
+IOPIN_MEM_PIN_AXES(ro_effects);
 
 FIXTURE_SETUP(ro_effects)
 {
@@ -74,12 +64,13 @@ IOPIN_TEST(ro_effects, ro_pin_leaves_soft_dirty_bits_clear,
 	PIN_OK(&p, variant->pin, m->addr, m->size);
 	EXPECT_EQ(0, soft_dirty_pages(m->addr, m->size))
 		TH_LOG("the R/O pin set soft-dirty bits: it write-faulted (FOLL_FORCE|FOLL_WRITE)");
-	EXPECT_PIN_SEES(&p, 1, "R/O pin");
+	ASSERT_PIN_SEES(&p, 1, "R/O pin");
 	pin_release(&p);
 }
 
 IOPIN_TEST(ro_effects, ro_pin_takes_no_uffd_wp_fault,
-	   .guard = "b40656aa7d55 v6.2 RDMA/umem: remove FOLL_FORCE usage")
+	   .guard = "b40656aa7d55 v6.2 RDMA/umem: remove FOLL_FORCE usage",
+	   .needs = NEEDS_USERFAULTFD)
 {
 	struct mem *m = &self->m;
 	struct uffd_wp u;
@@ -94,7 +85,7 @@ IOPIN_TEST(ro_effects, ro_pin_takes_no_uffd_wp_fault,
 	EXPECT_EQ(0, faults)
 		TH_LOG("the R/O pin took %d userfaultfd write-protect faults (FOLL_FORCE|FOLL_WRITE)",
 		       faults);
-	EXPECT_PIN_SEES(&p, 1, "R/O pin of a write-protected range");
+	ASSERT_PIN_SEES(&p, 1, "R/O pin of a write-protected range");
 	pin_release(&p);
 }
 

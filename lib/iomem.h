@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "needs.h"
+
 /* ---- devices ------------------------------------------------------------ */
 
 struct iomem_bar {
@@ -147,11 +149,46 @@ bool iomem_pmem_find(struct iomem_pmem *p, char *why, size_t len);
 
 /* ---- routes --------------------------------------------------------------- */
 
+#define IOMEM_GUARD_DEVMEM	"3234ac664a87 v5.8 /dev/mem: Revoke mappings when a driver claims the region"
+#define IOMEM_GUARD_SYSFS	"636b21b50152 v5.12 PCI: Revoke mappings like devmem"
+#define IOMEM_GUARD_PROCFS	"dc217d2c5a7e v5.12 PCI: Obey iomem restrictions for procfs mmap"
+
+/*
+ * The routes, one row each (the axis's registry):
+ *	X(id, route_id, busy_errno, needs_rawio, guard, needs, ...)
+ * id: the variant name; route_id: enum iomem_route_id (generated, in row
+ * order); busy_errno: what an mmap of a claimed range fails with;
+ * needs_rawio: CAP_SYS_RAWIO checked at mmap/open; guard: the fix that
+ * makes its mappings revocable; needs: NEEDS_* a variant crossing it adds.
+ * The trailing arguments are passed on, so a test can cross a route or a
+ * subset with its own axis. One route: IOMEM_ROUTE_OF(IOMEM_ROUTE_SYSFS).
+ */
+#define IOMEM_ROUTE_DEVMEM(X, ...)	/* /dev/mem, O_SYNC, offset = BAR address */ \
+	X(devmem, IOMEM_DEVMEM, EPERM, true, IOMEM_GUARD_DEVMEM,	\
+	  NEEDS_ROOT | NEEDS_DEVMEM, __VA_ARGS__)
+#define IOMEM_ROUTE_SYSFS(X, ...)	/* sysfs resourceN, offset within the BAR */ \
+	X(sysfs, IOMEM_SYSFS, EINVAL, false, IOMEM_GUARD_SYSFS,	\
+	  NEEDS_ROOT, __VA_ARGS__)
+#define IOMEM_ROUTE_SYSFS_WC(X, ...)	/* sysfs resourceN_wc (prefetchable BARs only) */ \
+	X(sysfs_wc, IOMEM_SYSFS_WC, EINVAL, false, IOMEM_GUARD_SYSFS,	\
+	  NEEDS_ROOT, __VA_ARGS__)
+#define IOMEM_ROUTE_PROCFS(X, ...)	/* /proc/bus/pci/BB/DD.F, PCIIOC_MMAP_IS_MEM, offset = bus address */ \
+	X(procfs, IOMEM_PROCFS, EINVAL, true, IOMEM_GUARD_PROCFS,	\
+	  NEEDS_ROOT, __VA_ARGS__)
+
+/* The subsets tests cross: every PCI device file, every route. */
+#define IOMEM_PCI_ROUTES(X, ...)					\
+	IOMEM_ROUTE_SYSFS(X, __VA_ARGS__)				\
+	IOMEM_ROUTE_SYSFS_WC(X, __VA_ARGS__)				\
+	IOMEM_ROUTE_PROCFS(X, __VA_ARGS__)
+#define IOMEM_ROUTES(X, ...)						\
+	IOMEM_ROUTE_DEVMEM(X, __VA_ARGS__)				\
+	IOMEM_PCI_ROUTES(X, __VA_ARGS__)
+
 enum iomem_route_id {
-	IOMEM_DEVMEM,		/* /dev/mem, O_SYNC, offset = BAR address */
-	IOMEM_SYSFS,		/* sysfs resourceN, offset within the BAR */
-	IOMEM_SYSFS_WC,		/* sysfs resourceN_wc (prefetchable BARs only) */
-	IOMEM_PROCFS,		/* /proc/bus/pci/BB/DD.F, PCIIOC_MMAP_IS_MEM, offset = bus address */
+#define IOMEM_ROUTE_ENUM(id, rid, err, rawio, guard, needs, _) rid,
+	IOMEM_ROUTES(IOMEM_ROUTE_ENUM, _)
+#undef IOMEM_ROUTE_ENUM
 };
 
 struct iomem_route {
@@ -160,26 +197,16 @@ struct iomem_route {
 	int busy_errno;		/* mmap of a claimed range fails with this */
 	bool needs_rawio;	/* CAP_SYS_RAWIO checked at mmap/open */
 	const char *guard;	/* the fix that makes its mappings revocable */
+	unsigned int needs;	/* NEEDS_* (lib/needs.h) of a variant crossing it */
 };
 
-#define IOMEM_GUARD_DEVMEM	"3234ac664a87 v5.8 /dev/mem: Revoke mappings when a driver claims the region"
-#define IOMEM_GUARD_SYSFS	"636b21b50152 v5.12 PCI: Revoke mappings like devmem"
-#define IOMEM_GUARD_PROCFS	"dc217d2c5a7e v5.12 PCI: Obey iomem restrictions for procfs mmap"
-
-/*
- * The axis: X(id, route_id, busy_errno, needs_rawio, guard, ...). The
- * trailing arguments are passed on, so a test can cross it with its own.
- */
-#define IOMEM_PCI_ROUTES(X, ...)						\
-	X(sysfs, IOMEM_SYSFS, EINVAL, false, IOMEM_GUARD_SYSFS, __VA_ARGS__)	\
-	X(sysfs_wc, IOMEM_SYSFS_WC, EINVAL, false, IOMEM_GUARD_SYSFS, __VA_ARGS__) \
-	X(procfs, IOMEM_PROCFS, EINVAL, true, IOMEM_GUARD_PROCFS, __VA_ARGS__)
-#define IOMEM_ROUTES(X, ...)							\
-	X(devmem, IOMEM_DEVMEM, EPERM, true, IOMEM_GUARD_DEVMEM, __VA_ARGS__)	\
-	IOMEM_PCI_ROUTES(X, __VA_ARGS__)
-
-#define IOMEM_ROUTE_INIT(id, route_id, err, rawio, guard)			\
-	{ #id, route_id, err, rawio, guard }
+#define IOMEM_ROUTE_INIT(route_name, route_id, err, rawio, route_guard, route_needs) { \
+	.name = #route_name, .id = route_id, .busy_errno = err,	\
+	.needs_rawio = rawio, .guard = route_guard, .needs = route_needs }
+#define IOMEM_ROUTE_INIT_X(id, rid, err, rawio, guard, needs, _)	\
+	IOMEM_ROUTE_INIT(id, rid, err, rawio, guard, needs)
+/* The struct iomem_route initializer of one route row. */
+#define IOMEM_ROUTE_OF(ROUTE)	ROUTE(IOMEM_ROUTE_INIT_X, _)
 
 /* Can this route be used here (file exists, e.g. resourceN_wc)? why if not. */
 bool iomem_route_usable(const struct iomem_route *r, const struct iomem_dev *d,
@@ -258,9 +285,9 @@ bool iomem_destructive_allowed(void);
  * a "struct iomem_route route" member:
  *	IOMEM_ROUTES(IOMEM_ROUTE_VARIANT, fixture)
  */
-#define IOMEM_ROUTE_VARIANT(id, rid, err, rawio, guard, fix)		\
+#define IOMEM_ROUTE_VARIANT(id, rid, err, rawio, guard, needs, fix)	\
 	FIXTURE_VARIANT_ADD(fix, id) {					\
-		.route = IOMEM_ROUTE_INIT(id, rid, err, rawio, guard),	\
+		.route = IOMEM_ROUTE_INIT(id, rid, err, rawio, guard, needs), \
 	};
 
 /* In FIXTURE_SETUP: the device for role, or SKIP naming what is missing. */
@@ -285,7 +312,7 @@ bool iomem_destructive_allowed(void);
 } while (0)
 
 /* The mmap fails with want (0: works; the mapping is dropped again). */
-#define EXPECT_MAP_ERRNO(want, r, d, bar, off, len, flags) do {	\
+#define ASSERT_MAP_ERRNO(want, r, d, bar, off, len, flags) do {	\
 	char _why[320] = "", _chk[160];					\
 	struct iomem_map _m;						\
 	int _rc = iomem_map(&_m, r, d, bar, off, len, PROT_READ | PROT_WRITE, \
@@ -298,14 +325,14 @@ bool iomem_destructive_allowed(void);
 } while (0)
 
 /* A 32-bit read at addr succeeds (and returns want unless any). */
-#define EXPECT_READ_OK(addr, want, any, what) do {			\
+#define ASSERT_READ_OK(addr, want, any, what) do {			\
 	struct iomem_access _a = iomem_read32(addr);			\
 	char _why[160];							\
 	ASSERT_TRUE(iomem_check_ok(&_a, want, any, _why, sizeof(_why)))	\
 		TH_LOG("%s: %s", what, _why);				\
 } while (0)
 
-#define EXPECT_WRITE_OK(addr, value, what) do {				\
+#define ASSERT_WRITE_OK(addr, value, what) do {				\
 	struct iomem_access _a = iomem_write32(addr, value);		\
 	char _why[160];							\
 	ASSERT_TRUE(iomem_check_ok(&_a, 0, true, _why, sizeof(_why)))	\
@@ -313,7 +340,7 @@ bool iomem_destructive_allowed(void);
 } while (0)
 
 /* A read at addr gets SIGBUS BUS_ADRERR at exactly addr; the VMA is still there. */
-#define EXPECT_READ_SIGBUS(addr, what) do {				\
+#define ASSERT_READ_SIGBUS(addr, what) do {				\
 	struct iomem_access _a = iomem_read32(addr);			\
 	char _why[160];							\
 	ASSERT_TRUE(iomem_vma_present(addr, 4))				\

@@ -33,16 +33,11 @@
 #include "iomem.h"
 #include "kernel.h"
 #include "mem.h"
+#include "needs.h"
 #include "pin.h"
 #include "task.h"
 
-/* What a test needs from the machine. */
-#define NEEDS_ROOT	0x1
-/* lib/iomem decides these (see iomem_unmet()): */
-#define NEEDS_DEVMEM		0x2	/* /dev/mem usable: CONFIG_DEVMEM, root, no lockdown */
-#define NEEDS_IOMEM_STRICT	0x4	/* IO_STRICT_DEVMEM, no iomem=relaxed: revocation exists */
-#define NEEDS_PCI_DEVICE	0x8	/* a device to use: the VM's, or one named with --pci */
-#define NEEDS_DESTRUCTIVE	0x10	/* may unbind/bind/remove it: VM or --allow-destructive */
+/* What a test needs from the machine: NEEDS_* of lib/needs.h. */
 
 struct iopin_test_info {
 	const char *fixture;
@@ -65,6 +60,56 @@ struct iopin_test_info {
 extern const struct iopin_test_info *__start_iopin_tests[] __attribute__((weak));
 extern const struct iopin_test_info *__stop_iopin_tests[] __attribute__((weak));
 
+/*
+ * What each variant of a fixture adds to its tests: the needs (NEEDS_*)
+ * and the guard of the registry rows it crosses, computed from the
+ * variant (FIXTURE_VARIANT(fixture) *variant), e.g.
+ *	IOPIN_AXES(ro_pin, mem_type_needs(&variant->mem) | pin_needs(variant->pin),
+ *		   pin_guard(variant->pin))
+ * The guard expression may be NULL (nothing to add). lib/iopin.h reads
+ * them before each test runs: they are listed (--iopin-list), printed in
+ * the run's "# needs:"/"# guards:" lines (JSON, JUnit) and root and the
+ * iomem needs are checked up front like the test's own.
+ */
+struct iopin_axes {
+	const char *fixture;
+	unsigned int (*needs)(const void *variant);
+	const char *(*guard)(const void *variant);
+};
+
+#define IOPIN_AXES(fix, needs_expr, guard_expr)				\
+	static unsigned int _iopin_axes_needs_##fix(const void *_v)	\
+	{								\
+		const FIXTURE_VARIANT(fix) *variant = _v;		\
+		return (needs_expr);					\
+	}								\
+	static const char *_iopin_axes_guard_##fix(const void *_v)	\
+	{								\
+		const FIXTURE_VARIANT(fix) *variant = _v;		\
+		(void)variant;						\
+		return (guard_expr);					\
+	}								\
+	static const struct iopin_axes _iopin_axes_##fix = {		\
+		.fixture = #fix,					\
+		.needs = _iopin_axes_needs_##fix,			\
+		.guard = _iopin_axes_guard_##fix,			\
+	};								\
+	static const struct iopin_axes *_iopin_axesp_##fix		\
+		__attribute__((used, section("iopin_axes"))) =		\
+		&_iopin_axes_##fix
+
+extern const struct iopin_axes *__start_iopin_axes[] __attribute__((weak));
+extern const struct iopin_axes *__stop_iopin_axes[] __attribute__((weak));
+
+/* The axes of the common variant shapes. */
+#define IOPIN_MEM_AXES(fix)						\
+	IOPIN_AXES(fix, mem_type_needs(&variant->mem), NULL)
+#define IOPIN_ROUTE_AXES(fix)						\
+	IOPIN_AXES(fix, variant->route.needs, NULL)
+#define IOPIN_MEM_PIN_AXES(fix)						\
+	IOPIN_AXES(fix, mem_type_needs(&variant->mem) | pin_needs(variant->pin), \
+		   pin_guard(variant->pin))
+
 /* ---- axes --------------------------------------------------------------- */
 
 /*
@@ -76,6 +121,31 @@ extern const struct iopin_test_info *__stop_iopin_tests[] __attribute__((weak));
 	FIXTURE_VARIANT_ADD(fixture, id) {				\
 		.mem = MEM_TYPE_INIT(id, backing, kb, layout),		\
 	};
+
+/*
+ * Memory subset x pin subset, for fixtures whose variant struct has
+ * "struct mem_type mem" and "enum pin_id pin": variants "TYPE_BACKEND".
+ *	PIN_RO_LONGTERM_BACKENDS(MEM_BY_PIN, MEM_PTE_PMD_TYPES, fixture)
+ */
+#define MEM_PIN_VARIANT(id, backing, kb, layout, pin_id, pin_name, fix) \
+	FIXTURE_VARIANT_ADD(fix, id##_##pin_name) {			\
+		.mem = MEM_TYPE_INIT(id, backing, kb, layout),		\
+		.pin = pin_id,						\
+	};
+#define MEM_BY_PIN(pin_id, pin_name, TYPES, fix)			\
+	TYPES(MEM_PIN_VARIANT, pin_id, pin_name, fix)
+
+/*
+ * A fixture's variants, one per mapping route of a subset of lib/iomem.h,
+ * with what each route needs:
+ *	IOMEM_ROUTE_VARIANTS(fixture, IOMEM_ROUTES)
+ */
+#define IOMEM_ROUTE_VARIANTS(fix, ROUTES)				\
+	FIXTURE_VARIANT(fix) {						\
+		struct iomem_route route;				\
+	};								\
+	IOPIN_ROUTE_AXES(fix);						\
+	ROUTES(IOMEM_ROUTE_VARIANT, fix)
 
 /*
  * A fixture crossed with a lib memory table: one variant per memory type,
@@ -90,6 +160,7 @@ extern const struct iopin_test_info *__stop_iopin_tests[] __attribute__((weak));
 		struct mem_type mem;					\
 	};								\
 	TABLE(MEM_VARIANT, fix)						\
+	IOPIN_MEM_AXES(fix);						\
 	FIXTURE_SETUP(fix)						\
 	{								\
 		MEM_CREATE(&self->m, &variant->mem);			\
@@ -100,6 +171,12 @@ extern const struct iopin_test_info *__stop_iopin_tests[] __attribute__((weak));
 	}
 
 /* ---- short wrappers that keep test bodies a spec ------------------------- */
+
+/*
+ * Named as the harness names its checks: an ASSERT_* wrapper stops the test
+ * when it fails (it is built on ASSERT_*); an EXPECT_* one records the
+ * failure and lets the test go on.
+ */
 
 /* In FIXTURE_SETUP: create memory of the variant's type or SKIP/fail. */
 #define MEM_CREATE(m, type) do {					\
@@ -134,33 +211,33 @@ extern const struct iopin_test_info *__stop_iopin_tests[] __attribute__((weak));
 } while (0)
 
 /* buf holds pattern seed (0: zeroes). */
-#define EXPECT_PATTERN(buf, len, seed, what) do {			\
+#define ASSERT_PATTERN(buf, len, seed, what) do {			\
 	char _why[192];							\
 	ASSERT_TRUE(pattern_check(buf, len, seed, _why, sizeof(_why)))	\
 		TH_LOG("%s: %s", what, _why);				\
 } while (0)
 
 /* What a private write must not change (file, zeropage) is unchanged. */
-#define EXPECT_BACKING_UNCHANGED(m, what) do {				\
+#define ASSERT_BACKING_UNCHANGED(m, what) do {				\
 	uint8_t _seed;							\
 	size_t _len;							\
 	char *_view = mem_map_backing_view(m, &_len, &_seed);		\
 	ASSERT_NE(NULL, _view) TH_LOG("%s: cannot map the backing", what); \
-	EXPECT_PATTERN(_view, _len, _seed, what);			\
+	ASSERT_PATTERN(_view, _len, _seed, what);			\
 	munmap(_view, _len);						\
 } while (0)
 
 /* What the pin sees holds pattern seed. */
-#define EXPECT_PIN_SEES(p, seed, what) do {				\
+#define ASSERT_PIN_SEES(p, seed, what) do {				\
 	char *_buf = malloc((p)->len);					\
 	ASSERT_NE(NULL, _buf);						\
 	ASSERT_EQ(0, pin_read(p, _buf)) TH_LOG("%s", (p)->why);	\
-	EXPECT_PATTERN(_buf, (p)->len, seed, what);			\
+	ASSERT_PATTERN(_buf, (p)->len, seed, what);			\
 	free(_buf);							\
 } while (0)
 
 /* The child's function returned CHILD_OK. */
-#define EXPECT_CHILD_OK(c, what) do {					\
+#define ASSERT_CHILD_OK(c, what) do {					\
 	int _rc = child_wait(c);					\
 	ASSERT_EQ(CHILD_OK, _rc) TH_LOG("%s: child exit %d", what, _rc); \
 } while (0)
@@ -186,25 +263,57 @@ static const struct iopin_test_info *iopin_info_of(struct __test_metadata *t)
 	return NULL;
 }
 
-static bool iopin_unmet(const struct iopin_test_info *info, char *why,
-			size_t len)
+static const struct iopin_axes *iopin_axes_of(struct __fixture_metadata *f)
 {
-	if ((info->needs & NEEDS_ROOT) && geteuid()) {
+	const struct iopin_axes **a;
+
+	for (a = (const struct iopin_axes **)__start_iopin_axes;
+	     a < (const struct iopin_axes **)__stop_iopin_axes; a++)
+		if (!strcmp((*a)->fixture, f->name))
+			return *a;
+	return NULL;
+}
+
+/* What one instance (test x variant) needs and guards. */
+struct iopin_instance {
+	unsigned int needs;
+	char guard[1024];
+};
+
+static void iopin_instance_of(struct __test_metadata *t,
+			      struct __fixture_variant_metadata *v,
+			      struct iopin_instance *in)
+{
+	const struct iopin_test_info *info = iopin_info_of(t);
+	const struct iopin_axes *axes = iopin_axes_of(t->fixture);
+	const char *add = NULL;
+
+	in->needs = info ? info->needs : 0;
+	if (axes && v && v->data) {
+		in->needs |= axes->needs(v->data);
+		add = axes->guard(v->data);
+	}
+	snprintf(in->guard, sizeof(in->guard), "%s%s%s",
+		 info ? info->guard : "(no guard declared)",
+		 add ? "; " : "", add ?: "");
+}
+
+static bool iopin_unmet(unsigned int needs, char *why, size_t len)
+{
+	if ((needs & NEEDS_ROOT) && geteuid()) {
 		snprintf(why, len, "needs root");
 		return true;
 	}
-	return iomem_unmet(info->needs, why, len);
+	return iomem_unmet(needs, why, len);
 }
 
 /* "root,devmem,...": the names of a test's needs, for reports. */
 static const char *iopin_needs_names(unsigned int needs, char *buf, size_t len)
 {
 	static const struct { unsigned int bit; const char *name; } names[] = {
-		{ NEEDS_ROOT, "root" },
-		{ NEEDS_DEVMEM, "devmem" },
-		{ NEEDS_IOMEM_STRICT, "io_strict_devmem" },
-		{ NEEDS_PCI_DEVICE, "pci_device" },
-		{ NEEDS_DESTRUCTIVE, "destructive" },
+#define IOPIN_NEED_NAME(bit, name) { bit, name },
+		IOPIN_NEEDS(IOPIN_NEED_NAME)
+#undef IOPIN_NEED_NAME
 	};
 	size_t i, used = 0;
 
@@ -243,6 +352,7 @@ static void iopin_run(struct __test_metadata *t,
 		      struct __fixture_variant_metadata *v)
 {
 	const struct iopin_test_info *info = iopin_info_of(t);
+	struct iopin_instance in;
 	struct timespec start, end;
 	char report[2048];
 	struct health h;
@@ -250,13 +360,14 @@ static void iopin_run(struct __test_metadata *t,
 
 	iopin_wait_state_restored();
 	/* What it guards and needs, also when it cannot run here. */
+	iopin_instance_of(t, v, &in);
 	if (info) {
-		ksft_print_msg("guards: %s\n", info->guard);
-		if (info->needs)
+		ksft_print_msg("guards: %s\n", in.guard);
+		if (in.needs)
 			ksft_print_msg("needs: %s\n",
-				       iopin_needs_names(info->needs, report, sizeof(report)));
+				       iopin_needs_names(in.needs, report, sizeof(report)));
 	}
-	if (info && iopin_unmet(info, t->results->reason,
+	if (info && iopin_unmet(in.needs, t->results->reason,
 				sizeof(t->results->reason))) {
 		t->exit_code = KSFT_SKIP;
 		return;
@@ -276,21 +387,30 @@ static void iopin_run(struct __test_metadata *t,
 	}
 }
 
-static void iopin_list(void)
+/*
+ * --iopin-list: "NAME<TAB>GUARD" per instance; --iopin-list=needs adds
+ * "<TAB>NEEDS" (comma separated names, empty if none).
+ */
+static void iopin_list(bool needs)
 {
 	struct __fixture_variant_metadata no_variant = { .name = "" };
-	const struct iopin_test_info *info;
 	struct __fixture_variant_metadata *v;
 	struct __fixture_metadata *f;
 	struct __test_metadata *t;
+	struct iopin_instance in;
+	char names[512];
 
 	for (f = __fixture_list; f; f = f->next)
 		for (v = f->variant ?: &no_variant; v; v = v->next)
 			for (t = f->tests; t; t = t->next) {
-				info = iopin_info_of(t);
-				printf("%s%s%s.%s\t%s\n", f->name,
+				iopin_instance_of(t, v, &in);
+				printf("%s%s%s.%s\t%s", f->name,
 				       v->name[0] ? "." : "", v->name, t->name,
-				       info ? info->guard : "(no guard declared)");
+				       in.guard);
+				if (needs)
+					printf("\t%s", iopin_needs_names(in.needs, names,
+									 sizeof(names)));
+				printf("\n");
 			}
 }
 
@@ -300,7 +420,11 @@ static int iopin_main(int argc, char **argv)
 	struct __test_metadata *t;
 
 	if (argc == 2 && !strcmp(argv[1], "--iopin-list")) {
-		iopin_list();
+		iopin_list(false);
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--iopin-list=needs")) {
+		iopin_list(true);
 		return 0;
 	}
 	for (f = __fixture_list; f; f = f->next)

@@ -11,22 +11,84 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum mem_backing {
-	MEM_ANON,		/* private anonymous base pages */
-	MEM_THP,		/* private anonymous THP of .kb (PMD or mTHP) */
-	MEM_HUGETLB,		/* private anonymous hugetlb of .kb */
-	MEM_ZEROPAGE,		/* shared zeropage, read-faulted */
-	MEM_HUGE_ZEROPAGE,	/* huge zeropage, read-faulted */
-	MEM_MEMFD,		/* memfd (shmem) */
-	MEM_MEMFD_HUGETLB,	/* memfd with MFD_HUGETLB of .kb */
-	MEM_TMPFS_FILE,		/* O_TMPFILE on a tmpfs */
-	MEM_DISK_FILE,		/* unlinked file on a disk filesystem */
-	MEM_SHMEM,		/* MAP_SHARED|MAP_ANONYMOUS */
-	MEM_SECRETMEM,		/* memfd_secret(): MAP_SHARED only, never pinnable */
-	MEM_ANON_SWAPPED,	/* MEM_ANON paged out to swap */
-	MEM_THP_SWAPPED,	/* MEM_THP of .kb and .layout paged out to swap */
-	MEM_HUGETLBFS_FILE,	/* a file on a mounted hugetlbfs of .kb pages */
+#include "needs.h"
+
+enum mem_result {
+	MEM_OK = 0,
+	MEM_SKIP = 1,		/* the machine lacks it: why says what */
+	MEM_ERR = -1,		/* unexpected failure: why says what */
 };
+
+/*
+ * The memory backings, one row each (the axis's registry):
+ *	X(ID, create, open, flags, needs)
+ * generates enum mem_backing (MEM_<ID>, in row order) and lib/mem-types.c's table
+ * of struct mem_backing_info indexed by it, so that no backing can lack a
+ * row. create: its constructor in lib/mem-types.c (maps, fills, faults in
+ * the memory of a struct mem); open: for file types, the function that
+ * creates the backing object (m->fd) or NULL; flags: MEM_F_*; needs: the
+ * NEEDS_* (lib/needs.h) every variant of such memory adds to its test.
+ *
+ * Adding a backing: one row here, its constructor (and opener) in
+ * lib/mem-types.c, and its memory types in the named subsets below.
+ */
+#define MEM_BACKINGS(X)							\
+	/* private anonymous base pages */				\
+	X(ANON, mem_create_anon, NULL, MEM_F_ANON, 0)			\
+	/* private anonymous THP of .kb (PMD or mTHP) */		\
+	X(THP, mem_create_thp, NULL, MEM_F_ANON | MEM_F_THP,		\
+	  NEEDS_ROOT | NEEDS_THP)					\
+	/* private anonymous hugetlb of .kb */				\
+	X(HUGETLB, mem_create_hugetlb, NULL, MEM_F_ANON | MEM_F_HUGETLB, \
+	  NEEDS_HUGETLB)						\
+	/* shared zeropage, read-faulted */				\
+	X(ZEROPAGE, mem_create_zeropage, NULL, MEM_F_ZERO, 0)		\
+	/* huge zeropage, read-faulted */				\
+	X(HUGE_ZEROPAGE, mem_create_huge_zeropage, NULL,		\
+	  MEM_F_ZERO | MEM_F_THP, NEEDS_ROOT | NEEDS_THP)		\
+	/* memfd (shmem) */						\
+	X(MEMFD, mem_create_file, mem_open_memfd, MEM_F_FILE, 0)	\
+	/* memfd with MFD_HUGETLB of .kb */				\
+	X(MEMFD_HUGETLB, mem_create_file, mem_open_memfd_hugetlb,	\
+	  MEM_F_FILE | MEM_F_HUGETLB, NEEDS_HUGETLB)			\
+	/* O_TMPFILE on a tmpfs */					\
+	X(TMPFS_FILE, mem_create_file, mem_open_tmpfs_file, MEM_F_FILE,	\
+	  NEEDS_TMPFS)							\
+	/* unlinked file on a disk filesystem */			\
+	X(DISK_FILE, mem_create_file, mem_open_disk_file,		\
+	  MEM_F_FILE | MEM_F_WRITEBACK, NEEDS_DISK_FS)			\
+	/* MAP_SHARED|MAP_ANONYMOUS: its object is a mapping, not a file */ \
+	X(SHMEM, mem_create_shmem, NULL, MEM_F_FILE, NEEDS_ROOT)	\
+	/* memfd_secret(): MAP_SHARED only, never pinnable */		\
+	X(SECRETMEM, mem_create_file, mem_open_secretmem, MEM_F_FILE,	\
+	  NEEDS_SECRETMEM)						\
+	/* MEM_ANON paged out to swap */				\
+	X(ANON_SWAPPED, mem_create_anon_swapped, NULL, MEM_F_ANON,	\
+	  NEEDS_SWAP)							\
+	/* MEM_THP of .kb and .layout paged out to swap */		\
+	X(THP_SWAPPED, mem_create_thp_swapped, NULL,			\
+	  MEM_F_ANON | MEM_F_THP, NEEDS_ROOT | NEEDS_THP | NEEDS_SWAP)	\
+	/* a file on a mounted hugetlbfs of .kb pages */		\
+	X(HUGETLBFS_FILE, mem_create_file, mem_open_hugetlbfs_file,	\
+	  MEM_F_FILE | MEM_F_HUGETLB, NEEDS_HUGETLB)
+
+enum mem_backing {
+#define MEM_BACKING_ENUM(id, create, open, flags, needs) MEM_##id,
+	MEM_BACKINGS(MEM_BACKING_ENUM)
+#undef MEM_BACKING_ENUM
+};
+
+/* How many rows; not an enumerator, so that a switch needs no case for it. */
+#define MEM_BACKING_COUNT_ROW(id, create, open, flags, needs) + 1
+#define MEM_BACKING_NR	(0 MEM_BACKINGS(MEM_BACKING_COUNT_ROW))
+
+/* What a backing is: the properties lib and tests select by. */
+#define MEM_F_ANON	0x1	/* private anonymous memory */
+#define MEM_F_THP	0x2	/* transparent huge pages */
+#define MEM_F_HUGETLB	0x4	/* hugetlb pages of .kb */
+#define MEM_F_ZERO	0x8	/* a (huge) zeropage until written */
+#define MEM_F_FILE	0x10	/* a backing object other mappings can see */
+#define MEM_F_WRITEBACK	0x20	/* page cache with dirty tracking (disk fs) */
 
 /* How a THP is mapped when the test gets it. */
 enum thp_layout {
@@ -44,12 +106,45 @@ struct mem_type {
 	enum thp_layout layout;
 };
 
+struct mem;
+struct mem_backing_info {
+	const char *name;	/* "ANON", ... */
+	enum mem_result (*create)(struct mem *m);
+	enum mem_result (*open)(struct mem *m);
+	unsigned int flags;	/* MEM_F_* */
+	unsigned int needs;	/* NEEDS_* */
+};
+
+/* The registry row of a backing. */
+const struct mem_backing_info *mem_backing_info(enum mem_backing b);
+/* NEEDS_* of memory of this type. */
+unsigned int mem_type_needs(const struct mem_type *t);
+
 /*
- * The axes. Each X(id, backing, kb, layout) is one memory type; test files
- * turn them into FIXTURE_VARIANT_ADD()s. Sizes are those x86-64 with 4 KiB
- * pages can offer; lib/selftest checks that the running kernel offers no
- * anonymous THP size missing here.
+ * The memory types: X(id, backing, kb, layout, ...) each. One macro per
+ * type (MEM_T_*) or family (sizes); the named subsets below are what tests
+ * cross, so that a new type is added to a subset here, never to a test's
+ * own list. Sizes are those x86-64 with 4 KiB pages can offer; lib/selftest
+ * checks that the running kernel offers no anonymous THP size missing here.
  */
+#define MEM_T_ANON(X, ...)	X(anon, MEM_ANON, 0, THP_WHOLE, __VA_ARGS__)
+#define MEM_T_THP_PMD(X, ...)	X(thp_2048kB, MEM_THP, 2048, THP_WHOLE, __VA_ARGS__)
+#define MEM_T_HUGETLB_PMD(X, ...)					\
+	X(hugetlb_2048kB, MEM_HUGETLB, 2048, THP_WHOLE, __VA_ARGS__)
+#define MEM_T_ZEROPAGE(X, ...)	X(zeropage, MEM_ZEROPAGE, 0, THP_WHOLE, __VA_ARGS__)
+#define MEM_T_HUGE_ZEROPAGE(X, ...)					\
+	X(huge_zeropage, MEM_HUGE_ZEROPAGE, 2048, THP_WHOLE, __VA_ARGS__)
+#define MEM_T_MEMFD(X, ...)	X(memfd, MEM_MEMFD, 0, THP_WHOLE, __VA_ARGS__)
+#define MEM_T_TMPFS_FILE(X, ...)					\
+	X(tmpfs_file, MEM_TMPFS_FILE, 0, THP_WHOLE, __VA_ARGS__)
+#define MEM_T_DISK_FILE(X, ...)	X(disk_file, MEM_DISK_FILE, 0, THP_WHOLE, __VA_ARGS__)
+#define MEM_T_SHMEM(X, ...)	X(shmem, MEM_SHMEM, 0, THP_WHOLE, __VA_ARGS__)
+#define MEM_T_MEMFD_HUGETLB_PMD(X, ...)					\
+	X(memfd_hugetlb_2048kB, MEM_MEMFD_HUGETLB, 2048, THP_WHOLE, __VA_ARGS__)
+#define MEM_T_HUGETLBFS_FILE_PMD(X, ...)				\
+	X(hugetlbfs_file_2048kB, MEM_HUGETLBFS_FILE, 2048, THP_WHOLE, __VA_ARGS__)
+#define MEM_T_SECRETMEM(X, ...)	X(secretmem, MEM_SECRETMEM, 0, THP_WHOLE, __VA_ARGS__)
+
 #define MEM_THP_SIZES(X, suffix, layout, ...)				\
 	X(thp_16kB##suffix, MEM_THP, 16, layout, __VA_ARGS__)		\
 	X(thp_32kB##suffix, MEM_THP, 32, layout, __VA_ARGS__)		\
@@ -77,12 +172,14 @@ struct mem_type {
 	X(thp_2048kB_single_pte_swapped, MEM_THP_SWAPPED, 2048, THP_SINGLE_PTE, __VA_ARGS__)
 
 /*
- * Private anonymous memory: what COW of anon pages is about.
- * X(id, backing, kb, layout, ...): the trailing arguments are passed on,
- * so a test can cross this axis with its own.
+ * The named subsets tests cross. X(id, backing, kb, layout, ...): the
+ * trailing arguments are passed on, so a test can cross a subset with its
+ * own axis.
  */
+
+/* Private anonymous memory: what COW of anon pages is about. */
 #define MEM_ANON_TYPES(X, ...)						\
-	X(anon, MEM_ANON, 0, THP_WHOLE, __VA_ARGS__)			\
+	MEM_T_ANON(X, __VA_ARGS__)					\
 	MEM_THP_SIZES(X, , THP_WHOLE, __VA_ARGS__)			\
 	X(thp_2048kB_pte_mapped, MEM_THP, 2048, THP_PTE_MAPPED, __VA_ARGS__) \
 	MEM_THP_SIZES(X, _single_pte, THP_SINGLE_PTE, __VA_ARGS__)	\
@@ -96,21 +193,49 @@ struct mem_type {
  * For axes too slow to cross with all of MEM_ANON_TYPES (device DMA pins).
  */
 #define MEM_ANON_CORE_TYPES(X, ...)					\
-	X(anon, MEM_ANON, 0, THP_WHOLE, __VA_ARGS__)			\
-	X(thp_2048kB, MEM_THP, 2048, THP_WHOLE, __VA_ARGS__)		\
-	X(hugetlb_2048kB, MEM_HUGETLB, 2048, THP_WHOLE, __VA_ARGS__)
+	MEM_T_ANON(X, __VA_ARGS__)					\
+	MEM_T_THP_PMD(X, __VA_ARGS__)					\
+	MEM_T_HUGETLB_PMD(X, __VA_ARGS__)
+
+/*
+ * A base page and a PMD THP: what page-table bits (soft-dirty, uffd-wp)
+ * are checked on; hugetlb has neither here.
+ */
+#define MEM_PTE_PMD_TYPES(X, ...)					\
+	MEM_T_ANON(X, __VA_ARGS__)					\
+	MEM_T_THP_PMD(X, __VA_ARGS__)
+
+/* One anon page and one file page: the debugger's own cases. */
+#define MEM_ANON_FILE_TYPES(X, ...)					\
+	MEM_T_ANON(X, __VA_ARGS__)					\
+	MEM_T_MEMFD(X, __VA_ARGS__)
 
 /* File-backed types a process can write to through FOLL_FORCE. */
 #define MEM_FILE_TYPES(X, ...)						\
-	X(memfd, MEM_MEMFD, 0, THP_WHOLE, __VA_ARGS__)			\
-	X(tmpfs_file, MEM_TMPFS_FILE, 0, THP_WHOLE, __VA_ARGS__)	\
-	X(disk_file, MEM_DISK_FILE, 0, THP_WHOLE, __VA_ARGS__)		\
-	X(shmem, MEM_SHMEM, 0, THP_WHOLE, __VA_ARGS__)
+	MEM_T_MEMFD(X, __VA_ARGS__)					\
+	MEM_T_TMPFS_FILE(X, __VA_ARGS__)				\
+	MEM_T_DISK_FILE(X, __VA_ARGS__)					\
+	MEM_T_SHMEM(X, __VA_ARGS__)
+
+/* The zeropages: private memory that reads zero until written. */
+#define MEM_ZERO_TYPES(X, ...)						\
+	MEM_T_ZEROPAGE(X, __VA_ARGS__)					\
+	MEM_T_HUGE_ZEROPAGE(X, __VA_ARGS__)
+
+/* Private hugetlb, anon and file: what FOLL_FORCE treated apart. */
+#define MEM_PRIVATE_HUGETLB_TYPES(X, ...)				\
+	MEM_T_HUGETLB_PMD(X, __VA_ARGS__)				\
+	MEM_T_MEMFD_HUGETLB_PMD(X, __VA_ARGS__)
+
+/* Private memory a forced write must COW (hugetlb apart). */
+#define MEM_FORCE_COW_TYPES(X, ...)					\
+	MEM_PTE_PMD_TYPES(X, __VA_ARGS__)				\
+	MEM_ZERO_TYPES(X, __VA_ARGS__)					\
+	MEM_FILE_TYPES(X, __VA_ARGS__)
 
 /* Memory that is not private anon until written: its COW must leave it be. */
 #define MEM_NONANON_TYPES(X, ...)					\
-	X(zeropage, MEM_ZEROPAGE, 0, THP_WHOLE, __VA_ARGS__)		\
-	X(huge_zeropage, MEM_HUGE_ZEROPAGE, 2048, THP_WHOLE, __VA_ARGS__) \
+	MEM_ZERO_TYPES(X, __VA_ARGS__)					\
 	MEM_FILE_TYPES(X, __VA_ARGS__)					\
 	MEM_HUGETLB_SIZES(X, memfd_hugetlb, MEM_MEMFD_HUGETLB, __VA_ARGS__)
 
@@ -119,22 +244,17 @@ struct mem_type {
  * or private. secretmem maps only MAP_SHARED.
  */
 #define MEM_LONGTERM_PRIVATE_KINDS(X, ...)				\
-	X(memfd, MEM_MEMFD, 0, THP_WHOLE, __VA_ARGS__)			\
-	X(tmpfs_file, MEM_TMPFS_FILE, 0, THP_WHOLE, __VA_ARGS__)	\
-	X(disk_file, MEM_DISK_FILE, 0, THP_WHOLE, __VA_ARGS__)		\
-	X(memfd_hugetlb_2048kB, MEM_MEMFD_HUGETLB, 2048, THP_WHOLE, __VA_ARGS__) \
-	X(hugetlbfs_file_2048kB, MEM_HUGETLBFS_FILE, 2048, THP_WHOLE, __VA_ARGS__)
+	MEM_T_MEMFD(X, __VA_ARGS__)					\
+	MEM_T_TMPFS_FILE(X, __VA_ARGS__)				\
+	MEM_T_DISK_FILE(X, __VA_ARGS__)					\
+	MEM_T_MEMFD_HUGETLB_PMD(X, __VA_ARGS__)				\
+	MEM_T_HUGETLBFS_FILE_PMD(X, __VA_ARGS__)
 #define MEM_LONGTERM_KINDS(X, ...)					\
 	MEM_LONGTERM_PRIVATE_KINDS(X, __VA_ARGS__)			\
-	X(secretmem, MEM_SECRETMEM, 0, THP_WHOLE, __VA_ARGS__)
+	MEM_T_SECRETMEM(X, __VA_ARGS__)
 
 #define MEM_TYPE_INIT(id, backing, kb, layout)	{ #id, backing, kb, layout }
 
-enum mem_result {
-	MEM_OK = 0,
-	MEM_SKIP = 1,		/* the machine lacks it: why says what */
-	MEM_ERR = -1,		/* unexpected failure: why says what */
-};
 
 struct mem {
 	const struct mem_type *type;

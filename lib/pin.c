@@ -318,102 +318,52 @@ static void gup_unpin(struct pin *p)
 	close(p->fd[0]);
 }
 
-/* ---- table ------------------------------------------------------------ */
+/* ---- the rows of these backends ----------------------------------------- */
 
-static const struct pin_backend backends[PIN_NR] = {
-	[PIN_IO_URING] = { "io_uring", PIN_LONGTERM | PIN_WRITE,
-			   uring_probe, uring_pin, uring_read, uring_unpin, uring_write },
-	[PIN_VMSPLICE] = { "vmsplice", 0,
-			   vmsplice_probe, vmsplice_pin, vmsplice_read, vmsplice_unpin },
-	[PIN_GUP_RO] = { "gup_ro", PIN_LONGTERM,
-			 gup_probe, gup_pin, gup_read, gup_unpin },
-	[PIN_GUP_RO_FAST] = { "gup_ro_fast", PIN_LONGTERM | PIN_FAST,
-			      gup_probe, gup_pin, gup_read, gup_unpin },
-	[PIN_GUP_RW] = { "gup_rw", PIN_LONGTERM | PIN_WRITE,
-			 gup_probe, gup_pin, gup_read, gup_unpin },
-	[PIN_GUP_RW_FAST] = { "gup_rw_fast", PIN_LONGTERM | PIN_WRITE | PIN_FAST,
-			      gup_probe, gup_pin, gup_read, gup_unpin },
-	[PIN_VFIO_RO] = { "vfio_ro", PIN_LONGTERM,
-			  vfio_probe, vfio_pin, vfio_read, vfio_unpin },
-	[PIN_XDP] = { "af_xdp", PIN_LONGTERM | PIN_WRITE,
-		      xdp_probe, xdp_pin, xdp_read, xdp_unpin },
-	[PIN_VFIO_RW] = { "vfio_rw", PIN_LONGTERM | PIN_WRITE,
-			  vfio_probe, vfio_pin, vfio_read, vfio_unpin, vfio_write },
-	[PIN_RDMA_RO] = { "rdma_ro", PIN_LONGTERM,
-			  rdma_probe, rdma_pin, rdma_read, rdma_unpin },
-	[PIN_RDMA_RW] = { "rdma_rw", PIN_LONGTERM | PIN_WRITE,
-			  rdma_probe, rdma_pin, rdma_read, rdma_unpin, rdma_write },
+const struct pin_backend pin_backend_io_uring = {
+	.name = "io_uring", .props = PIN_LONGTERM | PIN_WRITE,
+	.needs = NEEDS_IO_URING,
+	PIN_OPS(uring), .write = uring_write,
 };
 
-/* ---- the long-term pin rules -------------------------------------------- */
-
-#define KINDS_ALL	(~0U)
-#define KIND(b)		(1U << (b))
-#define KINDS_WRITEBACK	KIND(MEM_DISK_FILE)	/* page cache with dirty tracking */
-
-enum { ANY, ONLY_SHARED, ONLY_PRIVATE };
-enum { ANY_PROT, ONLY_RO, ONLY_RW };
-
-/*
- * First match wins. A backend matches when it has every property in
- * props_set and none in props_clear (and is .only, if that is set).
- */
-struct longterm_rule {
-	unsigned int kinds;
-	int mapping, prot;
-	unsigned int props_set, props_clear;
-	int only;		/* enum pin_id + 1; 0: any backend */
-	int kver_min, kver_below;	/* [min, below); 0: unbounded */
-	int err;
-	const char *tag;
+const struct pin_backend pin_backend_vmsplice = {
+	.name = "vmsplice", .props = 0,
+	PIN_OPS(vmsplice),
 };
 
-static const struct longterm_rule longterm_rules[] = {
-	{ KIND(MEM_SECRETMEM), ANY, ANY_PROT, 0, 0, 0, 0, 0, -EFAULT,
-	  "1507f51255c9 v5.14 mm: introduce memfd_secret system call to create \"secret\" memory areas (GUP refuses secretmem)" },
-	{ KINDS_ALL, ANY, ONLY_RO, PIN_WRITE, 0, 0, 0, 0, -EFAULT,
-	  "FOLL_WRITE without FOLL_FORCE needs a writable mapping (every kernel)" },
-	{ KINDS_WRITEBACK, ANY, ANY_PROT, 0, 0, PIN_IO_URING + 1, 0, KVER(6, 5, 0), -EOPNOTSUPP,
-	  "34ed8d0dcd69 v6.5 io_uring: rsrc: delegate VMA file-backed check to GUP (before it io_uring refused every non-shmem/hugetlb file)" },
-	{ KINDS_WRITEBACK, ONLY_SHARED, ONLY_RW, PIN_WRITE, PIN_FAST, 0, 0, 0, -EFAULT,
-	  "8ac268436e6d v6.5 mm/gup: disallow FOLL_LONGTERM GUP-nonfast writing to file-backed mappings" },
-	{ KINDS_WRITEBACK, ONLY_SHARED, ONLY_RW, PIN_WRITE | PIN_FAST, 0, 0, 0, 0, -EFAULT,
-	  "a6e79df92e4a v6.5 mm/gup: disallow FOLL_LONGTERM GUP-fast writing to file-backed mappings" },
-	{ KINDS_ALL, ANY, ANY_PROT, 0, 0, 0, 0, 0, 0,
-	  "allowed: shmem, hugetlb, MAP_PRIVATE and R/O long-term pins (8ac268436e6d v6.5)" },
-};
-
-int pin_longterm_rule(enum pin_id id, enum mem_backing backing, bool shared,
-		      bool writable, const char **tag)
-{
-	unsigned int props = backends[id].props;
-	int kver = kernel_version();
-	size_t i;
-
-	for (i = 0; i < sizeof(longterm_rules) / sizeof(longterm_rules[0]); i++) {
-		const struct longterm_rule *r = &longterm_rules[i];
-
-		if (!(r->kinds & KIND(backing)) ||
-		    (r->mapping == ONLY_SHARED && !shared) ||
-		    (r->mapping == ONLY_PRIVATE && shared) ||
-		    (r->prot == ONLY_RO && writable) ||
-		    (r->prot == ONLY_RW && !writable) ||
-		    (props & r->props_set) != r->props_set ||
-		    (props & r->props_clear) ||
-		    (r->only && r->only != (int)id + 1) ||
-		    (r->kver_min && kver < r->kver_min) ||
-		    (r->kver_below && kver >= r->kver_below))
-			continue;
-		*tag = r->tag;
-		return r->err;
+#define GUP_BACKEND(n, p)						\
+	const struct pin_backend pin_backend_##n = {			\
+		.name = #n, .props = PIN_LONGTERM | (p),		\
+		.needs = NEEDS_ROOT | NEEDS_GUP_TEST,			\
+		PIN_OPS(gup),						\
 	}
-	*tag = "no rule";
-	return 0;
-}
+GUP_BACKEND(gup_ro, 0);
+GUP_BACKEND(gup_ro_fast, PIN_FAST);
+GUP_BACKEND(gup_rw, PIN_WRITE);
+GUP_BACKEND(gup_rw_fast, PIN_WRITE | PIN_FAST);
+
+/* ---- the registry ------------------------------------------------------- */
+
+/* Generated from PIN_BACKENDS: a row without its backend does not link. */
+static const struct pin_backend *const backends[PIN_NR] = {
+#define PIN_TABLE_ROW(id, name, lt, rc, rd, _) [PIN_##id] = &pin_backend_##name,
+	PIN_BACKENDS(PIN_TABLE_ROW, _)
+#undef PIN_TABLE_ROW
+};
 
 const struct pin_backend *pin_backend_get(enum pin_id id)
 {
-	return id < PIN_NR ? &backends[id] : NULL;
+	return (unsigned int)id < PIN_NR ? backends[id] : NULL;
+}
+
+unsigned int pin_needs(enum pin_id id)
+{
+	return backends[id]->needs;
+}
+
+const char *pin_guard(enum pin_id id)
+{
+	return backends[id]->guard;
 }
 
 bool pin_available(enum pin_id id, char *why, size_t len)

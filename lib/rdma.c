@@ -558,3 +558,15 @@ void rdma_unpin(struct pin *p)
 }
 
 #endif
+
+const struct pin_backend pin_backend_rdma_ro = {
+	.name = "rdma_ro", .props = PIN_LONGTERM | PIN_DEVICE,
+	.needs = NEEDS_ROOT | NEEDS_RDMA_RXE,
+	PIN_OPS(rdma),
+};
+
+const struct pin_backend pin_backend_rdma_rw = {
+	.name = "rdma_rw", .props = PIN_LONGTERM | PIN_WRITE | PIN_DEVICE,
+	.needs = NEEDS_ROOT | NEEDS_RDMA_RXE,
+	PIN_OPS(rdma), .write = rdma_write,
+};

@@ -200,6 +200,8 @@ function emit_junit(    i, j, b, nb, order, tests, fails, skips, secs, t, tfails
 			printf "    <testcase classname=%s name=%s time=\"%.3f\">\n",
 				xml_attr(b), xml_attr(r_test[i]), t
 			printf "      <properties><property name=\"guard\" value=%s/>", xml_attr(r_guard[i])
+			if (r_needs[i] != "")
+				printf "<property name=\"needs\" value=%s/>", xml_attr(r_needs[i])
 			if (r_verdict[i] == "xfail")
 				printf "<property name=\"xfail\" value=%s/>", xml_attr(r_reason[i])
 			printf "</properties>\n"

@@ -101,6 +101,38 @@ TEST(kstate_restores_after_sigkill)
 	expect_knob(_metadata, "madvise", true);
 }
 
+/* Y/N columns of a PIN_BACKENDS row as booleans. */
+#define PIN_COL_Y true
+#define PIN_COL_N false
+
+TEST(pin_rows_are_in_the_subsets_their_props_say)
+{
+	struct { enum pin_id id; bool lt, ro_cpu, ro_dev; } rows[] = {
+#define PIN_ROW_COLS(id, name, lt, rc, rd, _)				\
+		{ PIN_##id, PIN_COL_##lt, PIN_COL_##rc, PIN_COL_##rd },
+		PIN_BACKENDS(PIN_ROW_COLS, _)
+#undef PIN_ROW_COLS
+	};
+	size_t i;
+
+	ASSERT_EQ(PIN_NR, sizeof(rows) / sizeof(rows[0]));
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct pin_backend *be = pin_backend_get(rows[i].id);
+		bool lt = be->props & PIN_LONGTERM;
+		bool ro = lt && !(be->props & PIN_WRITE);
+		bool dev = be->props & PIN_DEVICE;
+
+		ASSERT_NE(NULL, be->name);
+		ASSERT_NE(NULL, be->probe);
+		ASSERT_NE(NULL, be->pin);
+		ASSERT_NE(NULL, be->read);
+		ASSERT_NE(NULL, be->unpin);
+		EXPECT_EQ(lt, rows[i].lt) TH_LOG("%s: lt column vs PIN_LONGTERM", be->name);
+		EXPECT_EQ(ro && !dev, rows[i].ro_cpu) TH_LOG("%s: ro_cpu column", be->name);
+		EXPECT_EQ(ro && dev, rows[i].ro_dev) TH_LOG("%s: ro_dev column", be->name);
+	}
+}
+
 TEST(thp_table_covers_every_size_the_kernel_offers)
 {
 #define KB_OF(id, backing, kb, layout, ...) kb,

@@ -22,17 +22,13 @@
 
 const char *trace_route_name(enum trace_route r)
 {
-	switch (r) {
-	case ROUTE_PROC_PID_MEM:
-		return "/proc/PID/mem";
-	case ROUTE_PTRACE_WORDS:
-		return "PTRACE_PEEKDATA/POKEDATA";
-	case ROUTE_PROC_SELF_MEM:
-		return "/proc/self/mem";
-	case ROUTE_PROCESS_VM:
-		return "process_vm_readv/writev";
-	}
-	return "?";
+	static const char *const names[] = {
+#define TRACE_ROUTE_NAME(id, route, name, _) [route] = name,
+		TRACE_ROUTES(TRACE_ROUTE_NAME, _)
+#undef TRACE_ROUTE_NAME
+	};
+
+	return (size_t)r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
 }
 
 static int open_mem(enum trace_route r, pid_t pid, int flags)

@@ -16,25 +16,44 @@
 
 #include "task.h"
 
-enum trace_route {
-	ROUTE_PROC_PID_MEM,	/* pread/pwrite on /proc/PID/mem (FOLL_FORCE per mode) */
-	ROUTE_PTRACE_WORDS,	/* PTRACE_PEEKDATA/POKEDATA, word by word (FOLL_FORCE) */
-	ROUTE_PROC_SELF_MEM,	/* the process itself on /proc/self/mem */
-	ROUTE_PROCESS_VM,	/* process_vm_readv/writev: never forces */
-};
-
 /*
- * The axes. X(id, route, ...): the routes a tracer uses, which force
- * (FOLL_FORCE) past the mapping's protection; and every route.
+ * The access routes, one row each (the axis's registry):
+ *	X(id, route, name, ...)
+ * id: the variant name; route: enum trace_route (generated, in the order
+ * of TRACE_ROUTES); name: what diagnostics call it. The trailing arguments
+ * are passed on, so a test can cross a route or a subset with its own axis.
  */
-#define TRACER_ROUTES(X, ...)						\
-	X(proc_pid_mem, ROUTE_PROC_PID_MEM, __VA_ARGS__)		\
-	X(ptrace_words, ROUTE_PTRACE_WORDS, __VA_ARGS__)
+#define TRACE_ROUTE_PROC_PID_MEM(X, ...)	/* pread/pwrite on /proc/PID/mem (FOLL_FORCE per mode) */ \
+	X(proc_pid_mem, ROUTE_PROC_PID_MEM, "/proc/PID/mem", __VA_ARGS__)
+#define TRACE_ROUTE_PTRACE_WORDS(X, ...)	/* PTRACE_PEEKDATA/POKEDATA, word by word (FOLL_FORCE) */ \
+	X(ptrace_words, ROUTE_PTRACE_WORDS, "PTRACE_PEEKDATA/POKEDATA", __VA_ARGS__)
+#define TRACE_ROUTE_PROC_SELF_MEM(X, ...)	/* the process itself on /proc/self/mem */ \
+	X(proc_self_mem, ROUTE_PROC_SELF_MEM, "/proc/self/mem", __VA_ARGS__)
+#define TRACE_ROUTE_PROCESS_VM(X, ...)		/* process_vm_readv/writev: never forces */ \
+	X(process_vm, ROUTE_PROCESS_VM, "process_vm_readv/writev", __VA_ARGS__)
 
-#define TRACE_ROUTES(X, ...)						\
+/* The subsets tests cross. The routes a tracer uses, which force (FOLL_FORCE). */
+#define TRACER_ROUTES(X, ...)						\
+	TRACE_ROUTE_PROC_PID_MEM(X, __VA_ARGS__)			\
+	TRACE_ROUTE_PTRACE_WORDS(X, __VA_ARGS__)
+/* The mem files: a tracer's and the process's own. */
+#define TRACE_MEM_FILE_ROUTES(X, ...)					\
+	TRACE_ROUTE_PROC_PID_MEM(X, __VA_ARGS__)			\
+	TRACE_ROUTE_PROC_SELF_MEM(X, __VA_ARGS__)
+/* The routes that fall back to a VMA's access hook (generic_access_phys()). */
+#define TRACE_HOOK_ROUTES(X, ...)					\
 	TRACER_ROUTES(X, __VA_ARGS__)					\
-	X(proc_self_mem, ROUTE_PROC_SELF_MEM, __VA_ARGS__)		\
-	X(process_vm, ROUTE_PROCESS_VM, __VA_ARGS__)
+	TRACE_ROUTE_PROC_SELF_MEM(X, __VA_ARGS__)
+/* Every route. */
+#define TRACE_ROUTES(X, ...)						\
+	TRACE_HOOK_ROUTES(X, __VA_ARGS__)				\
+	TRACE_ROUTE_PROCESS_VM(X, __VA_ARGS__)
+
+enum trace_route {
+#define TRACE_ROUTE_ENUM(id, route, name, _) route,
+	TRACE_ROUTES(TRACE_ROUTE_ENUM, _)
+#undef TRACE_ROUTE_ENUM
+};
 
 const char *trace_route_name(enum trace_route r);
 

@@ -490,3 +490,15 @@ void vfio_unpin(struct pin *p)
 		munmap(v->bounce, EDU_BUF_SIZE);
 	free(v);
 }
+
+const struct pin_backend pin_backend_vfio_ro = {
+	.name = "vfio_ro", .props = PIN_LONGTERM | PIN_DEVICE,
+	.needs = NEEDS_ROOT | NEEDS_VFIO,
+	PIN_OPS(vfio),
+};
+
+const struct pin_backend pin_backend_vfio_rw = {
+	.name = "vfio_rw", .props = PIN_LONGTERM | PIN_WRITE | PIN_DEVICE,
+	.needs = NEEDS_ROOT | NEEDS_VFIO,
+	PIN_OPS(vfio), .write = vfio_write,
+};

@@ -446,3 +446,9 @@ void xdp_unpin(struct pin *p)
 	free(x);
 	p->priv = NULL;
 }
+
+const struct pin_backend pin_backend_af_xdp = {
+	.name = "af_xdp", .props = PIN_LONGTERM | PIN_WRITE,
+	.needs = NEEDS_ROOT | NEEDS_AF_XDP,
+	PIN_OPS(xdp),
+};

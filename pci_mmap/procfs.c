@@ -16,7 +16,7 @@
 #include <sys/syscall.h>
 
 static const struct iomem_route procfs =
-	IOMEM_ROUTE_INIT(procfs, IOMEM_PROCFS, EINVAL, true, IOMEM_GUARD_PROCFS);
+	IOMEM_ROUTE_OF(IOMEM_ROUTE_PROCFS);
 
 FIXTURE(procfs) {
 	struct iomem_dev d;
@@ -36,7 +36,7 @@ FIXTURE_TEARDOWN(procfs)
 IOPIN_TEST(procfs, mmap_without_mmap_is_mem_fails,
 	   .guard = IOMEM_GUARD_PROCFS, .needs = NEEDS_PCI_DEVICE)
 {
-	EXPECT_MAP_ERRNO(EINVAL, &procfs, &self->d, self->bar, 0, page_size(),
+	ASSERT_MAP_ERRNO(EINVAL, &procfs, &self->d, self->bar, 0, page_size(),
 			 MAP_SHARED | IOMEM_NO_MMAP_IS_MEM);
 }
 
@@ -47,7 +47,7 @@ IOPIN_TEST(procfs, mmap_with_mmap_is_mem_shows_the_bar,
 	uint64_t off = page_size() - 4;
 
 	IOMEM_MAP_OK(&m, &procfs, &self->d, self->bar, 0, page_size());
-	EXPECT_READ_OK((volatile char *)m.addr + off, iomem_pattern_word(off), false,
+	ASSERT_READ_OK((volatile char *)m.addr + off, iomem_pattern_word(off), false,
 		       "last word of the first page");
 	iomem_unmap(&m);
 }
@@ -92,7 +92,7 @@ IOPIN_TEST(procfs, mmap_without_cap_sys_rawio_is_refused,
 	ASSERT_EQ(2, self->bar);
 	ASSERT_EQ(0, child_start(&c, child_maps_without_rawio, &self->d));
 	child_go(&c);
-	EXPECT_CHILD_OK(&c, "mapping without CAP_SYS_RAWIO");
+	ASSERT_CHILD_OK(&c, "mapping without CAP_SYS_RAWIO");
 }
 
 IOPIN_MAIN

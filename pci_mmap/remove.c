@@ -20,19 +20,18 @@ FIXTURE(remove) {
 	struct iomem_map m;
 };
 
-FIXTURE_VARIANT(remove) {
-	struct iomem_route route;
-};
-
-IOMEM_ROUTE_VARIANT(sysfs, IOMEM_SYSFS, EINVAL, false, IOMEM_GUARD_SYSFS, remove)
-IOMEM_ROUTE_VARIANT(procfs, IOMEM_PROCFS, EINVAL, true, IOMEM_GUARD_PROCFS, remove)
+/* The device files of the device: what its removal must revoke. */
+#define REMOVE_ROUTES(X, ...)						\
+	IOMEM_ROUTE_SYSFS(X, __VA_ARGS__)				\
+	IOMEM_ROUTE_PROCFS(X, __VA_ARGS__)
+IOMEM_ROUTE_VARIANTS(remove, REMOVE_ROUTES)
 
 FIXTURE_SETUP(remove)
 {
 	IOMEM_PICK(IOMEM_ROLE_PATTERN, &self->d, &self->bar);
 	IOMEM_ROUTE_NEEDED(&variant->route, &self->d, self->bar);
 	IOMEM_MAP_OK(&self->m, &variant->route, &self->d, self->bar, 0, page_size());
-	EXPECT_READ_OK(self->m.addr, iomem_pattern_word(0), false, "before the removal");
+	ASSERT_READ_OK(self->m.addr, iomem_pattern_word(0), false, "before the removal");
 }
 
 FIXTURE_TEARDOWN(remove)

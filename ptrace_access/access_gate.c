@@ -74,8 +74,9 @@ FIXTURE_VARIANT(gate) {
 	struct iomem_route route;
 	enum trace_route access;
 };
+IOPIN_ROUTE_AXES(gate);
 
-PHYS_ACCESS_ROUTES(ACCESS_X_MAPS, gate)
+TRACE_HOOK_ROUTES(ACCESS_X_MAPS, gate)
 
 /* Not in the shared self: the tracee's fork would write its pid 0 there. */
 static struct tracee the_tracee;
@@ -239,8 +240,8 @@ static void held_across_a_claim(struct __test_metadata *_metadata, FIXTURE_DATA(
 	TRACEE_START(&the_tracee, "rw-s");
 	ret = claimable_read_num_queues(&the_tracee, c, variant->access, &nq, &err);
 	ACCESS_DONE(ret, err);
-	EXPECT_COUNT(ret, err, 8, "read before the claim (not held)");
-	EXPECT_BYTES(&nq, &c->num_queues, 2, "num_queues before the claim");
+	ASSERT_COUNT(ret, err, 8, "read before the claim (not held)");
+	ASSERT_BYTES(&nq, &c->num_queues, 2, "num_queues before the claim");
 
 	/* 2. The accessor, held in the window. */
 	memset(mark, GATE_READ_MARK, sizeof(mark));
@@ -270,14 +271,14 @@ static void held_across_a_claim(struct __test_metadata *_metadata, FIXTURE_DATA(
 	/* 3. The claim, while it is held. */
 	IOMEM_BIND_OK(&c->d, c->driver);
 	ASSERT_CLAIMED(&c->d, c->bar, true);
-	EXPECT_READ_SIGBUS((char *)c->m.addr + c->num_queues_off, "our mapping once claimed");
+	ASSERT_READ_SIGBUS((char *)c->m.addr + c->num_queues_off, "our mapping once claimed");
 	ASSERT_TRUE(gate_in(gate_state(state, sizeof(state)), "held"))
 		TH_LOG("the accessor left the window before its release: %s", state);
 
 	/* 4. Released: the access must fail, touching nothing. */
 	ASSERT_EQ(0, gate_write("release", "1")) TH_LOG("release: %s", strerror(errno));
 	self->accessor_running = false;
-	EXPECT_CHILD_OK(&self->accessor, "accessor");
+	ASSERT_CHILD_OK(&self->accessor, "accessor");
 	ASSERT_TRUE(gate_in(gate_state(state, sizeof(state)), "released")) TH_LOG("gate: %s", state);
 	ksft_print_msg("gate: %s\n", state);
 	ASSERT_NE(-2, io->ret) TH_LOG("accessor attaching to the tracee: %s", strerror(io->err));
@@ -285,17 +286,17 @@ static void held_across_a_claim(struct __test_metadata *_metadata, FIXTURE_DATA(
 	if (write) {
 		uint32_t sel;
 
-		EXPECT_TRACEE_OK(&the_tracee, "tracee");
+		ASSERT_TRACEE_OK(&the_tracee, "tracee");
 		sel = feature_select_now(_metadata, c, &variant->route);
 		ksft_print_msg("write: returned %zd (%s); device_feature_select after unbind 0x%x\n",
 			       io->ret, io->ret < 0 ? strerror(io->err) : "no error", sel);
-		EXPECT_ERRNO(io->ret, io->err, EIO, "write held across the claim");
+		ASSERT_ERRNO(io->ret, io->err, EIO, "write held across the claim");
 		ASSERT_NE(GATE_WRITE_WORD, sel)
 			TH_LOG("device_feature_select holds the word the held write wrote after the claim");
 	} else {
-		EXPECT_ERRNO(io->ret, io->err, EIO, "read held across the claim");
-		EXPECT_BYTES(io->buf, mark, sizeof(mark), "the read's buffer (no byte may come from the device)");
-		EXPECT_TRACEE_OK(&the_tracee, "tracee");
+		ASSERT_ERRNO(io->ret, io->err, EIO, "read held across the claim");
+		ASSERT_BYTES(io->buf, mark, sizeof(mark), "the read's buffer (no byte may come from the device)");
+		ASSERT_TRACEE_OK(&the_tracee, "tracee");
 	}
 }
 

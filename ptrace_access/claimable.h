@@ -13,22 +13,17 @@
 
 #define PHYS_GUARD "96667f8a4382 v5.12 mm: Close race in generic_access_phys"
 
-/* The routes that reach generic_access_phys(). */
-#define PHYS_ACCESS_ROUTES(X, ...)					\
-	TRACER_ROUTES(X, __VA_ARGS__)					\
-	X(proc_self_mem, ROUTE_PROC_SELF_MEM, __VA_ARGS__)
-
 /*
  * Mapping route x access route, for fixtures whose variant has "struct
  * iomem_route route" and "enum trace_route access":
- *	PHYS_ACCESS_ROUTES(ACCESS_X_MAPS, fixture)
+ *	TRACE_HOOK_ROUTES(ACCESS_X_MAPS, fixture)
  */
-#define MAP_X_ACCESS(id, rid, err, rawio, guard, fix, aid, a)		\
+#define MAP_X_ACCESS(id, rid, err, rawio, guard, needs, fix, aid, a)	\
 	FIXTURE_VARIANT_ADD(fix, id##_##aid) {				\
-		.route = IOMEM_ROUTE_INIT(id, rid, err, rawio, guard),	\
+		.route = IOMEM_ROUTE_INIT(id, rid, err, rawio, guard, needs), \
 		.access = a,						\
 	};
-#define ACCESS_X_MAPS(aid, a, fix) IOMEM_ROUTES(MAP_X_ACCESS, fix, aid, a)
+#define ACCESS_X_MAPS(aid, a, aname, fix) IOMEM_ROUTES(MAP_X_ACCESS, fix, aid, a)
 
 #define CLAIM_NEEDS (NEEDS_ROOT | NEEDS_PCI_DEVICE | NEEDS_IOMEM_STRICT | NEEDS_DESTRUCTIVE)
 

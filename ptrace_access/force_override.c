@@ -10,10 +10,6 @@
  */
 #include "ptrace_access.h"
 
-#define FORCE_TYPES(X, ...)						\
-	X(anon, MEM_ANON, 0, THP_WHOLE, __VA_ARGS__)			\
-	X(memfd, MEM_MEMFD, 0, THP_WHOLE, __VA_ARGS__)
-
 FIXTURE(force_override) {
 	struct mem m;
 	struct tracee t;
@@ -26,7 +22,8 @@ FIXTURE_VARIANT(force_override) {
 	struct mem_type mem;
 };
 
-FORCE_TYPES(MEM_VARIANT, force_override)
+MEM_ANON_FILE_TYPES(MEM_VARIANT, force_override)
+IOPIN_MEM_AXES(force_override);
 
 FIXTURE_SETUP(force_override)
 {
@@ -66,11 +63,11 @@ static void tracee_expecting(struct tracee *t, struct mem *m, char *want,
 }
 
 /* In the tracer: check the write's outcome for the mode. */
-#define EXPECT_WRITE_OUTCOME(ret, err, forced, what) do {		\
+#define ASSERT_WRITE_OUTCOME(ret, err, forced, what) do {		\
 	if (forced)							\
-		EXPECT_COUNT(ret, err, page_size(), what " (forces)");	\
+		ASSERT_COUNT(ret, err, page_size(), what " (forces)");	\
 	else								\
-		EXPECT_ERRNO(ret, err, EIO, what " (does not force)");	\
+		ASSERT_ERRNO(ret, err, EIO, what " (does not force)");	\
 } while (0)
 
 IOPIN_TEST(force_override, tracer_write_forces_unless_never,
@@ -86,9 +83,9 @@ IOPIN_TEST(force_override, tracer_write_forces_unless_never,
 	TRACEE_START(t, "r--p");
 	ret = tracee_access(t, ROUTE_PROC_PID_MEM, true, t->addr, self->data, page_size(), &err);
 	ACCESS_DONE(ret, err);
-	EXPECT_WRITE_OUTCOME(ret, err, forced, "/proc/PID/mem write by the attached tracer");
-	EXPECT_TRACEE_OK(t, "tracee after the tracer's write");
-	EXPECT_ORIGINAL_UNCHANGED(&self->m, "original after the tracer's write");
+	ASSERT_WRITE_OUTCOME(ret, err, forced, "/proc/PID/mem write by the attached tracer");
+	ASSERT_TRACEE_OK(t, "tracee after the tracer's write");
+	ASSERT_ORIGINAL_UNCHANGED(&self->m, "original after the tracer's write");
 }
 
 IOPIN_TEST(force_override, non_tracer_write_forces_only_in_always,
@@ -106,9 +103,9 @@ IOPIN_TEST(force_override, non_tracer_write_forces_only_in_always,
 	ASSERT_FALSE(trace_is_stopped(t->c.pid));
 	ret = trace_write(ROUTE_PROC_PID_MEM, t->c.pid, t->addr, self->data, page_size());
 	err = errno;
-	EXPECT_WRITE_OUTCOME(ret, err, forced, "/proc/PID/mem write by a process not attached");
-	EXPECT_TRACEE_OK(t, "tracee after the write");
-	EXPECT_ORIGINAL_UNCHANGED(&self->m, "original after the write");
+	ASSERT_WRITE_OUTCOME(ret, err, forced, "/proc/PID/mem write by a process not attached");
+	ASSERT_TRACEE_OK(t, "tracee after the write");
+	ASSERT_ORIGINAL_UNCHANGED(&self->m, "original after the write");
 }
 
 struct self_write {
@@ -143,8 +140,8 @@ IOPIN_TEST(force_override, own_write_forces_only_in_always,
 	t->step = write_own_mem;
 	t->arg = &w;
 	TRACEE_START(t, "r--p");
-	EXPECT_TRACEE_OK(t, "tracee after writing its own /proc/self/mem");
-	EXPECT_ORIGINAL_UNCHANGED(&self->m, "original after the tracee's own write");
+	ASSERT_TRACEE_OK(t, "tracee after writing its own /proc/self/mem");
+	ASSERT_ORIGINAL_UNCHANGED(&self->m, "original after the tracee's own write");
 }
 
 IOPIN_TEST(force_override, tracer_read_of_prot_none_forces_unless_never,
@@ -162,12 +159,12 @@ IOPIN_TEST(force_override, tracer_read_of_prot_none_forces_unless_never,
 	ret = tracee_access(t, ROUTE_PROC_PID_MEM, false, t->addr, buf, page_size(), &err);
 	ACCESS_DONE(ret, err);
 	if (forced) {
-		EXPECT_COUNT(ret, err, page_size(), "/proc/PID/mem read of PROT_NONE (forces)");
-		EXPECT_BYTES(buf, self->m.addr, page_size(), "what the tracer read");
+		ASSERT_COUNT(ret, err, page_size(), "/proc/PID/mem read of PROT_NONE (forces)");
+		ASSERT_BYTES(buf, self->m.addr, page_size(), "what the tracer read");
 	} else {
-		EXPECT_ERRNO(ret, err, EIO, "/proc/PID/mem read of PROT_NONE (does not force)");
+		ASSERT_ERRNO(ret, err, EIO, "/proc/PID/mem read of PROT_NONE (does not force)");
 	}
-	EXPECT_TRACEE_OK(t, "tracee");
+	ASSERT_TRACEE_OK(t, "tracee");
 }
 
 IOPIN_TEST(force_override, tracer_pokedata_forces_in_every_mode,
@@ -182,9 +179,9 @@ IOPIN_TEST(force_override, tracer_pokedata_forces_in_every_mode,
 	TRACEE_START(t, "r--p");
 	ret = tracee_access(t, ROUTE_PTRACE_WORDS, true, t->addr, self->data, page_size(), &err);
 	ACCESS_DONE(ret, err);
-	EXPECT_COUNT(ret, err, page_size(), "PTRACE_POKEDATA to PROT_READ");
-	EXPECT_TRACEE_OK(t, "tracee after POKEDATA");
-	EXPECT_ORIGINAL_UNCHANGED(&self->m, "original after POKEDATA");
+	ASSERT_COUNT(ret, err, page_size(), "PTRACE_POKEDATA to PROT_READ");
+	ASSERT_TRACEE_OK(t, "tracee after POKEDATA");
+	ASSERT_ORIGINAL_UNCHANGED(&self->m, "original after POKEDATA");
 }
 
 IOPIN_MAIN

@@ -26,7 +26,7 @@ FIXTURE(ram_copy) {
 FIXTURE_SETUP(ram_copy)
 {
 	static const struct iomem_route devmem =
-		IOMEM_ROUTE_INIT(devmem, IOMEM_DEVMEM, EPERM, true, IOMEM_GUARD_DEVMEM);
+		IOMEM_ROUTE_OF(IOMEM_ROUTE_DEVMEM);
 	char why[320];
 
 	IOMEM_PICK(IOMEM_ROLE_PATTERN, &self->d, &self->bar);
@@ -57,13 +57,13 @@ IOPIN_TEST(ram_copy, debugger_access_to_a_private_copy_fails_without_ioremapping
 	want[1] = iomem_pattern_word(ps + 4);
 	ret = trace_read(ROUTE_PROC_SELF_MEM, getpid(), (const char *)w + ps, got, sizeof(got));
 	err = errno;
-	EXPECT_COUNT(ret, err, sizeof(got), "/proc/self/mem read of the device's page");
-	EXPECT_BYTES(got, want, sizeof(got), "what the read of the device's page returned");
+	ASSERT_COUNT(ret, err, sizeof(got), "/proc/self/mem read of the device's page");
+	ASSERT_BYTES(got, want, sizeof(got), "what the read of the device's page returned");
 
 	/* The private copy: page 0 becomes anonymous memory, RAM. */
-	EXPECT_READ_OK(w, iomem_pattern_word(0), false, "private mapping before the write");
-	EXPECT_WRITE_OK(w, 0x11223344, "COW write");
-	EXPECT_READ_OK(w, 0x11223344, false, "private copy after the write");
+	ASSERT_READ_OK(w, iomem_pattern_word(0), false, "private mapping before the write");
+	ASSERT_WRITE_OK(w, 0x11223344, "COW write");
+	ASSERT_READ_OK(w, 0x11223344, false, "private copy after the write");
 	pfn = pagemap_pfn((const void *)w);
 	ASSERT_TRUE(pfn == 0 || pfn < b->addr / ps || pfn >= (b->addr + b->size) / ps)
 		TH_LOG("page 0 is still the BAR's (pfn %#llx) after a private write",
@@ -73,13 +73,13 @@ IOPIN_TEST(ram_copy, debugger_access_to_a_private_copy_fails_without_ioremapping
 	memset(got, 0, sizeof(got));
 	ret = trace_read(ROUTE_PROC_SELF_MEM, getpid(), (const void *)w, got, sizeof(got));
 	err = errno;
-	EXPECT_ERRNO(ret, err, EIO, "/proc/self/mem read of the private copy");
+	ASSERT_ERRNO(ret, err, EIO, "/proc/self/mem read of the private copy");
 	EXPECT_TRUE(got[0] == 0 && got[1] == 0)
 		TH_LOG("the refused read returned %#x %#x", got[0], got[1]);
 	ret = trace_write(ROUTE_PROC_SELF_MEM, getpid(), (void *)w, put, sizeof(put));
 	err = errno;
-	EXPECT_ERRNO(ret, err, EIO, "/proc/self/mem write of the private copy");
-	EXPECT_READ_OK(w, 0x11223344, false, "private copy after the refused write");
+	ASSERT_ERRNO(ret, err, EIO, "/proc/self/mem write of the private copy");
+	ASSERT_READ_OK(w, 0x11223344, false, "private copy after the refused write");
 }
 
 IOPIN_MAIN

@@ -20,19 +20,6 @@
 
 #include "ptrace_access.h"
 
-/* Private memory a forced write must COW. */
-#define PRIVATE_TYPES(X, ...)						\
-	X(anon, MEM_ANON, 0, THP_WHOLE, __VA_ARGS__)			\
-	X(thp_2048kB, MEM_THP, 2048, THP_WHOLE, __VA_ARGS__)		\
-	X(zeropage, MEM_ZEROPAGE, 0, THP_WHOLE, __VA_ARGS__)		\
-	X(huge_zeropage, MEM_HUGE_ZEROPAGE, 2048, THP_WHOLE, __VA_ARGS__) \
-	MEM_FILE_TYPES(X, __VA_ARGS__)
-
-#define HUGETLB_TYPES(X, ...)						\
-	X(hugetlb_2048kB, MEM_HUGETLB, 2048, THP_WHOLE, __VA_ARGS__)	\
-	X(memfd_hugetlb_2048kB, MEM_MEMFD_HUGETLB, 2048, THP_WHOLE, __VA_ARGS__)
-
-#define PROCESS_VM_ROUTE(X, ...)	X(process_vm, ROUTE_PROCESS_VM, __VA_ARGS__)
 
 /* A variant per memory type x access route: "memfd_proc_pid_mem". */
 #define TYPE_X_ROUTE(id, backing, kb, layout, fix, rid, r)		\
@@ -40,7 +27,7 @@
 		.mem = MEM_TYPE_INIT(id, backing, kb, layout),		\
 		.route = r,						\
 	};
-#define ROUTE_X_TYPES(rid, r, fix, TYPES) TYPES(TYPE_X_ROUTE, fix, rid, r)
+#define ROUTE_X_TYPES(rid, r, rname, fix, TYPES) TYPES(TYPE_X_ROUTE, fix, rid, r)
 
 /*
  * The memory is created here (the parent) and inherited by the tracee;
@@ -59,6 +46,7 @@
 		enum trace_route route;					\
 	};								\
 	ROUTES(ROUTE_X_TYPES, fix, TYPES)				\
+	IOPIN_MEM_AXES(fix);						\
 	FIXTURE_SETUP(fix)						\
 	{								\
 		MEM_CREATE(&self->m, &variant->mem);			\
@@ -77,11 +65,11 @@
 
 /* ---- forced writes to PROT_READ private memory -------------------------- */
 
-TRACE_FIXTURE(forced_write, PRIVATE_TYPES, TRACER_ROUTES)
+TRACE_FIXTURE(forced_write, MEM_FORCE_COW_TYPES, TRACER_ROUTES)
 
 IOPIN_TEST(forced_write, gives_the_tracee_its_own_copy_and_changes_nothing_else,
 	   .guard = "19be0eaffa3a v4.9 mm: remove gup_flags FOLL_WRITE games from __get_user_pages()",
-	   .needs = NEEDS_ROOT)
+	   .needs = NEEDS_ROOT | NEEDS_GDB)
 {
 	struct mem *m = &self->m;
 	struct tracee *t = &self->t;
@@ -98,9 +86,9 @@ IOPIN_TEST(forced_write, gives_the_tracee_its_own_copy_and_changes_nothing_else,
 	TRACEE_START(t, "r--p");
 	ret = tracee_access(t, variant->route, true, m->addr, self->want, ps, &err);
 	ACCESS_DONE(ret, err);
-	EXPECT_COUNT(ret, err, ps, "forced write by the tracer");
-	EXPECT_TRACEE_OK(t, "tracee after the forced write");
-	EXPECT_ORIGINAL_UNCHANGED(m, "original after the tracee's forced write");
+	ASSERT_COUNT(ret, err, ps, "forced write by the tracer");
+	ASSERT_TRACEE_OK(t, "tracee after the forced write");
+	ASSERT_ORIGINAL_UNCHANGED(m, "original after the tracee's forced write");
 }
 
 /* ---- private hugetlb ----------------------------------------------------- */
@@ -112,7 +100,7 @@ IOPIN_TEST(forced_write, gives_the_tracee_its_own_copy_and_changes_nothing_else,
  * allows them again, with a proper COW, as 6.18 shows. Either way the
  * original must never change.
  */
-TRACE_FIXTURE(forced_write_hugetlb, HUGETLB_TYPES, TRACER_ROUTES)
+TRACE_FIXTURE(forced_write_hugetlb, MEM_PRIVATE_HUGETLB_TYPES, TRACER_ROUTES)
 
 IOPIN_TEST(forced_write_hugetlb, is_refused_before_v6_14_and_never_reaches_the_original,
 	   .guard = "f347454d0341 v6.2 mm/gup: disallow FOLL_FORCE|FOLL_WRITE on hugetlb mappings",
@@ -136,11 +124,11 @@ IOPIN_TEST(forced_write_hugetlb, is_refused_before_v6_14_and_never_reaches_the_o
 	ret = tracee_access(t, variant->route, true, m->addr, self->buf, ps, &err);
 	ACCESS_DONE(ret, err);
 	if (cows)
-		EXPECT_COUNT(ret, err, ps, "forced write to private hugetlb (v6.14+: COW)");
+		ASSERT_COUNT(ret, err, ps, "forced write to private hugetlb (v6.14+: COW)");
 	else
-		EXPECT_ERRNO(ret, err, EIO, "forced write to private hugetlb (before v6.14: refused)");
-	EXPECT_TRACEE_OK(t, "tracee after the forced write");
-	EXPECT_ORIGINAL_UNCHANGED(m, "original after the forced write");
+		ASSERT_ERRNO(ret, err, EIO, "forced write to private hugetlb (before v6.14: refused)");
+	ASSERT_TRACEE_OK(t, "tracee after the forced write");
+	ASSERT_ORIGINAL_UNCHANGED(m, "original after the forced write");
 }
 
 /* ---- PROT_READ MAP_SHARED: a forced write has nowhere to COW to --------- */
@@ -167,15 +155,15 @@ IOPIN_TEST(forced_write_shared, fails_with_eio_and_the_file_is_unchanged,
 	TRACEE_START(t, "r--s");
 	ret = tracee_access(t, variant->route, true, shared, self->buf, page_size(), &err);
 	ACCESS_DONE(ret, err);
-	EXPECT_ERRNO(ret, err, EIO, "forced write to a PROT_READ MAP_SHARED page");
-	EXPECT_TRACEE_OK(t, "tracee after the refused write");
-	EXPECT_BACKING_UNCHANGED(m, "file after the refused write");
+	ASSERT_ERRNO(ret, err, EIO, "forced write to a PROT_READ MAP_SHARED page");
+	ASSERT_TRACEE_OK(t, "tracee after the refused write");
+	ASSERT_BACKING_UNCHANGED(m, "file after the refused write");
 	munmap(shared, m->size);
 }
 
 /* ---- PROT_NONE private: a forced read works ------------------------------ */
 
-TRACE_FIXTURE(forced_read_prot_none, PRIVATE_TYPES, TRACER_ROUTES)
+TRACE_FIXTURE(forced_read_prot_none, MEM_FORCE_COW_TYPES, TRACER_ROUTES)
 
 IOPIN_TEST(forced_read_prot_none, returns_the_data,
 	   .guard = "19be0eaffa3a v4.9 mm: remove gup_flags FOLL_WRITE games from __get_user_pages()",
@@ -192,15 +180,15 @@ IOPIN_TEST(forced_read_prot_none, returns_the_data,
 	TRACEE_START(t, "---p");
 	ret = tracee_access(t, variant->route, false, m->addr, self->buf, ps, &err);
 	ACCESS_DONE(ret, err);
-	EXPECT_COUNT(ret, err, ps, "forced read of a PROT_NONE page");
+	ASSERT_COUNT(ret, err, ps, "forced read of a PROT_NONE page");
 	/* Our own copy, shared with the tracee since fork. */
-	EXPECT_BYTES(self->buf, m->addr, ps, "forced read of a PROT_NONE page");
-	EXPECT_TRACEE_OK(t, "tracee");
+	ASSERT_BYTES(self->buf, m->addr, ps, "forced read of a PROT_NONE page");
+	ASSERT_TRACEE_OK(t, "tracee");
 }
 
 /* ---- process_vm_readv/writev never force -------------------------------- */
 
-TRACE_FIXTURE(process_vm, PRIVATE_TYPES, PROCESS_VM_ROUTE)
+TRACE_FIXTURE(process_vm, MEM_FORCE_COW_TYPES, TRACE_ROUTE_PROCESS_VM)
 
 IOPIN_TEST(process_vm, writev_to_a_readonly_page_fails_with_efault,
 	   .guard = "fcf634098c00 v3.2 Cross Memory Attach",
@@ -218,9 +206,9 @@ IOPIN_TEST(process_vm, writev_to_a_readonly_page_fails_with_efault,
 	TRACEE_START(t, "r--p");
 	ret = trace_write(ROUTE_PROCESS_VM, t->c.pid, m->addr, self->buf, page_size());
 	err = errno;
-	EXPECT_ERRNO(ret, err, EFAULT, "process_vm_writev to PROT_READ");
-	EXPECT_TRACEE_OK(t, "tracee after the refused write");
-	EXPECT_ORIGINAL_UNCHANGED(m, "original after the refused write");
+	ASSERT_ERRNO(ret, err, EFAULT, "process_vm_writev to PROT_READ");
+	ASSERT_TRACEE_OK(t, "tracee after the refused write");
+	ASSERT_ORIGINAL_UNCHANGED(m, "original after the refused write");
 }
 
 IOPIN_TEST(process_vm, readv_of_a_prot_none_page_fails_with_efault,
@@ -236,18 +224,16 @@ IOPIN_TEST(process_vm, readv_of_a_prot_none_page_fails_with_efault,
 	TRACEE_START(t, "---p");
 	ret = trace_read(ROUTE_PROCESS_VM, t->c.pid, m->addr, self->buf, page_size());
 	err = errno;
-	EXPECT_ERRNO(ret, err, EFAULT, "process_vm_readv of PROT_NONE");
-	EXPECT_TRACEE_OK(t, "tracee");
+	ASSERT_ERRNO(ret, err, EFAULT, "process_vm_readv of PROT_NONE");
+	ASSERT_TRACEE_OK(t, "tracee");
 }
 
 /* ---- the debugger users run --------------------------------------------- */
 
-#define GDB_TYPES(X, ...)						\
-	X(anon, MEM_ANON, 0, THP_WHOLE, __VA_ARGS__)			\
-	X(memfd, MEM_MEMFD, 0, THP_WHOLE, __VA_ARGS__)
-#define GDB_ROUTE(X, ...)	X(gdb, ROUTE_PROC_PID_MEM, __VA_ARGS__)
+/* The debugger users run reads through /proc/PID/mem: a variant named gdb. */
+#define GDB_ROUTE(X, ...)	X(gdb, ROUTE_PROC_PID_MEM, "gdb", __VA_ARGS__)
 
-TRACE_FIXTURE(debugger, GDB_TYPES, GDB_ROUTE)
+TRACE_FIXTURE(debugger, MEM_ANON_FILE_TYPES, GDB_ROUTE)
 
 IOPIN_TEST(debugger, gdb_examines_the_tracees_words,
 	   .guard = "19be0eaffa3a v4.9 mm: remove gup_flags FOLL_WRITE games from __get_user_pages()",
@@ -267,8 +253,8 @@ IOPIN_TEST(debugger, gdb_examines_the_tracees_words,
 	}
 	ASSERT_EQ(8, n) TH_LOG("gdb -batch -p %d -ex 'x/8gx %p' printed %d words",
 			       t->c.pid, m->addr, n);
-	EXPECT_BYTES(words, m->addr, sizeof(words), "what gdb shows");
-	EXPECT_TRACEE_OK(t, "tracee after gdb detached");
+	ASSERT_BYTES(words, m->addr, sizeof(words), "what gdb shows");
+	ASSERT_TRACEE_OK(t, "tracee after gdb detached");
 }
 
 IOPIN_MAIN

@@ -21,20 +21,20 @@
 #define RAM_GUARD "unknown-commit v7.4 mm: disallow ioremap'ing ordinary RAM in generic_access_phys()"
 
 /* The call failed with errno want (self-test switch: inverted). */
-#define EXPECT_ERRNO(ret, err, want, what) do {				\
+#define ASSERT_ERRNO(ret, err, want, what) do {				\
 	char _why[160];							\
 	ASSERT_TRUE(errno_check(ret, err, want, _why, sizeof(_why)))	\
 		TH_LOG("%s: %s", what, _why);				\
 } while (0)
 
 /* The call transferred want bytes (self-test switch: inverted). */
-#define EXPECT_COUNT(ret, err, want, what) do {				\
+#define ASSERT_COUNT(ret, err, want, what) do {				\
 	char _why[160];							\
 	ASSERT_TRUE(count_check(ret, err, want, _why, sizeof(_why)))	\
 		TH_LOG("%s: %s", what, _why);				\
 } while (0)
 
-#define EXPECT_BYTES(got, want, len, what) do {				\
+#define ASSERT_BYTES(got, want, len, what) do {				\
 	char _why[192];							\
 	ASSERT_TRUE(bytes_check(got, want, len, _why, sizeof(_why)))	\
 		TH_LOG("%s: %s", what, _why);				\
@@ -55,7 +55,7 @@
 } while (0)
 
 /* The tracee checked what it sees and was happy. */
-#define EXPECT_TRACEE_OK(t, what) do {					\
+#define ASSERT_TRACEE_OK(t, what) do {					\
 	int _rc = tracee_finish(t);					\
 	ASSERT_EQ(CHILD_OK, _rc) TH_LOG("%s: tracee exit %d", what, _rc); \
 } while (0)
@@ -65,11 +65,11 @@
  * the file or zeropage behind it, or for anon memory the copy this process
  * (the tracee's parent, sharing the pages since fork) still maps.
  */
-#define EXPECT_ORIGINAL_UNCHANGED(m, what) do {				\
+#define ASSERT_ORIGINAL_UNCHANGED(m, what) do {				\
 	if (mem_is_file((m)->type) || mem_is_zero((m)->type)) {		\
-		EXPECT_BACKING_UNCHANGED(m, what);			\
+		ASSERT_BACKING_UNCHANGED(m, what);			\
 	} else {							\
-		EXPECT_PATTERN((m)->addr, (m)->size, 1, what);		\
+		ASSERT_PATTERN((m)->addr, (m)->size, 1, what);		\
 	}								\
 } while (0)
 

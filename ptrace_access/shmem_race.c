@@ -191,7 +191,7 @@ IOPIN_TEST(shmem_uffd_minor, forced_writes_racing_uffdio_continue_leave_the_file
 	ASSERT_LT(0, r.continues) TH_LOG("no minor fault was resolved: no race");
 	file = mmap(NULL, ps, PROT_READ, MAP_SHARED, self->memfd, 0);
 	ASSERT_NE(MAP_FAILED, file);
-	EXPECT_PATTERN(file, ps, 1, "sealed shmem file after the race");
+	ASSERT_PATTERN(file, ps, 1, "sealed shmem file after the race");
 	munmap(file, ps);
 }
 
