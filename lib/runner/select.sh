@@ -51,12 +51,13 @@ select_binaries() {
 	done
 }
 
-# list_tests: --list, one line per test with the guard it names.
+# list_tests: --list, one line per test with the guard it names and, after
+# a tab, what it needs (from the variant's rows and the test's own).
 list_tests() {
 	local b
 	for b in "${selected[@]}"; do
-		"$HERE/$b" --iopin-list | while IFS=$'\t' read -r name guard; do
-			printf '%s:%s\t[%s]\n' "$b" "$name" "$guard"
+		"$HERE/$b" --iopin-list=needs | while IFS=$'\t' read -r name guard needs; do
+			printf '%s:%s\t[%s]%s\n' "$b" "$name" "$guard" "${needs:+	needs: $needs}"
 		done
 	done
 }
