@@ -462,7 +462,7 @@ if [ $native_only = 0 ] && [ -x vm/run-vm.sh ]; then
 		esac
 		step "$what in QEMU on $k with $append"
 		IOPIN_VM_APPEND="$append" ./run_tests.sh --vm "$(pinned "$k")" "$@" \
-			> "$out/boot-options-$k.ktap" 2>&1
+			--json "$out/matrix/$k+boot-options.json" > "$out/boot-options-$k.ktap" 2>&1
 		rc=$?
 		echo "$k with $append: exit $rc; $(grep '^# Totals' "$out/boot-options-$k.ktap")"
 		if [ $rc != 0 ] || grep -qE '^ *not ok' "$out/boot-options-$k.ktap" ||

@@ -21,7 +21,8 @@
 # debian-7.2 debian-7.3, the newest build of each line; vm/kernels.sh pinned
 # NAME gives make check's); --flavours adds each line's -cloud and -rt;
 # --from DIR renders DIR's K.json reports (from an earlier --out DIR)
-# without booting; --out DIR keeps each kernel's KTAP stream and JSON.
+# without booting, each with the K+WHAT.json reports of more runs on that
+# kernel (make check's boots with more options); --out DIR keeps each kernel's KTAP stream and JSON.
 # Cached kernels are reused (vm/README.md, "Caching").
 # Exit 0 when no cell is FAIL or XPASS, 1 otherwise, 2 bad usage.
 set -u
@@ -76,7 +77,7 @@ fi
 
 # shellcheck disable=SC2086
 python3 - "$dir" "$json" $kernels <<'EOF'
-import json, os, re, sys
+import glob, json, os, re, sys
 dir, jsonout, kernels = sys.argv[1], sys.argv[2], sys.argv[3:]
 cells, guards, meta = {}, {}, {}
 names = {}
@@ -110,7 +111,13 @@ for k in kernels:
     meta[k] = {"kernel": rep.get("kernel", "?"), "seconds": int(t[0]) if t else None,
                "exit": int(t[1]) if t else None, "complete": True,
                "errors": [e["binary"] + ": " + e["reason"][:120] for e in rep.get("errors", [])]}
-    for r in rep["tests"]:
+    # K+WHAT.json: more runs on that kernel (make check's boot with the
+    # options the suite run lacks): what they ran counts in K's column.
+    tests = list(rep["tests"])
+    for extra in sorted(glob.glob(glob.escape(os.path.join(dir, k)) + "+*.json")):
+        if os.path.getsize(extra):
+            tests += json.load(open(extra))["tests"]
+    for r in tests:
         parts = fixes(r["guard"] or "(no guard)")
         blame = None
         if r["verdict"] == "xfail":
