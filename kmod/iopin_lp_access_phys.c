@@ -16,10 +16,10 @@
  * /sys/kernel/livepatch/iopin_lp_access_phys/enabled before unloading.
  */
 #include <linux/io.h>
-#include <linux/livepatch.h>
 #include <linux/mm.h>
-#include <linux/module.h>
 #include <linux/version.h>
+
+#include "iopin_lp.h"
 
 /*
  * ioremap_prot() takes the protection as unsigned long bits up to 6.12 and
@@ -97,32 +97,5 @@ static int generic_access_phys_no_recheck(struct vm_area_struct *vma, unsigned l
 }
 #endif
 
-static struct klp_func lp_funcs[] = {
-	{ .old_name = "generic_access_phys", .new_func = generic_access_phys_no_recheck },
-	{ }
-};
-
-static struct klp_object lp_objs[] = {
-	{ .name = NULL, .funcs = lp_funcs },	/* vmlinux */
-	{ }
-};
-
-static struct klp_patch lp_patch = {
-	.mod = THIS_MODULE,
-	.objs = lp_objs,
-};
-
-static int __init lp_init(void)
-{
-	return klp_enable_patch(&lp_patch);
-}
-
-static void __exit lp_exit(void)
-{
-}
-
-module_init(lp_init);
-module_exit(lp_exit);
-MODULE_DESCRIPTION("iopin mutant: generic_access_phys() without its re-check");
-MODULE_LICENSE("GPL");
-MODULE_INFO(livepatch, "Y");
+IOPIN_LIVEPATCH("generic_access_phys", generic_access_phys_no_recheck,
+		"iopin mutant: generic_access_phys() without its re-check");

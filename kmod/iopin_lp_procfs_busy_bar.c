@@ -23,12 +23,12 @@
  */
 #include <linux/capability.h>
 #include <linux/fs.h>
-#include <linux/livepatch.h>
 #include <linux/mm.h>
-#include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/proc_fs.h>
 #include <linux/security.h>
+
+#include "iopin_lp.h"
 
 /* /proc/bus/pci files' private data, as drivers/pci/proc.c defines it. */
 struct lp_pci_filp_private {
@@ -88,32 +88,5 @@ static int proc_bus_pci_mmap_busy_allowed(struct file *file, struct vm_area_stru
 				  vma->vm_end - vma->vm_start, vma->vm_page_prot);
 }
 
-static struct klp_func lp_funcs[] = {
-	{ .old_name = "proc_bus_pci_mmap", .new_func = proc_bus_pci_mmap_busy_allowed },
-	{ }
-};
-
-static struct klp_object lp_objs[] = {
-	{ .name = NULL, .funcs = lp_funcs },	/* vmlinux */
-	{ }
-};
-
-static struct klp_patch lp_patch = {
-	.mod = THIS_MODULE,
-	.objs = lp_objs,
-};
-
-static int __init lp_init(void)
-{
-	return klp_enable_patch(&lp_patch);
-}
-
-static void __exit lp_exit(void)
-{
-}
-
-module_init(lp_init);
-module_exit(lp_exit);
-MODULE_DESCRIPTION("iopin mutant: procfs mmap of a claimed PCI BAR is allowed");
-MODULE_LICENSE("GPL");
-MODULE_INFO(livepatch, "Y");
+IOPIN_LIVEPATCH("proc_bus_pci_mmap", proc_bus_pci_mmap_busy_allowed,
+		"iopin mutant: procfs mmap of a claimed PCI BAR is allowed");

@@ -21,9 +21,9 @@
  */
 #include <linux/fs.h>
 #include <linux/kobject.h>
-#include <linux/livepatch.h>
-#include <linux/module.h>
 #include <linux/sysfs.h>
+
+#include "iopin_lp.h"
 
 /* The signature of pci_llseek_resource(); the attribute and kobject go unused. */
 static loff_t llseek_by_inode_size(struct file *filep, struct kobject *kobj,
@@ -32,32 +32,5 @@ static loff_t llseek_by_inode_size(struct file *filep, struct kobject *kobj,
 	return generic_file_llseek(filep, offset, whence);
 }
 
-static struct klp_func lp_funcs[] = {
-	{ .old_name = "pci_llseek_resource", .new_func = llseek_by_inode_size },
-	{ }
-};
-
-static struct klp_object lp_objs[] = {
-	{ .name = NULL, .funcs = lp_funcs },	/* vmlinux */
-	{ }
-};
-
-static struct klp_patch lp_patch = {
-	.mod = THIS_MODULE,
-	.objs = lp_objs,
-};
-
-static int __init lp_init(void)
-{
-	return klp_enable_patch(&lp_patch);
-}
-
-static void __exit lp_exit(void)
-{
-}
-
-module_init(lp_init);
-module_exit(lp_exit);
-MODULE_DESCRIPTION("iopin mutant: PCI resourceN files seek by the iomem inode's size");
-MODULE_LICENSE("GPL");
-MODULE_INFO(livepatch, "Y");
+IOPIN_LIVEPATCH("pci_llseek_resource", llseek_by_inode_size,
+		"iopin mutant: PCI resourceN files seek by the iomem inode's size");

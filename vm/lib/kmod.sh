@@ -3,7 +3,7 @@
 # iopin's own kernel modules (kmod/) for a Debian kernel (sourced by
 # vm/run-vm.sh, and by kmod/build.sh).
 #
-# kmod_build_debian RELEASE VERSION: build kmod/*.c against Debian's own
+# kmod_build_debian RELEASE VERSION: build kmod/*.c (and their *.h) against Debian's own
 # headers for that kernel: linux-headers-RELEASE=VERSION and the two
 # packages it depends on (linux-headers-*-common, linux-kbuild-*), fetched
 # through the private apt configuration (vm/lib/kernel.sh, apt_private) and
@@ -25,7 +25,7 @@
 # no module could be built; the tests that need them then SKIP with it.
 
 kmod_src_hash() {
-	cat "$TOP_DIR"/kmod/Kbuild "$TOP_DIR"/kmod/*.c "$TOP_DIR"/vm/lib/kmod.sh | short_hash
+	cat "$TOP_DIR"/kmod/Kbuild "$TOP_DIR"/kmod/*.[ch] "$TOP_DIR"/vm/lib/kmod.sh | short_hash
 }
 
 # kmod_why FILE MESSAGE: print MESSAGE as a warning and keep it in FILE.
@@ -167,7 +167,7 @@ kmod_build_debian() {
 		fi
 	fi
 	tmp=$out.tmp$$
-	rm -rf "$tmp" && mkdir -p "$tmp" && cp "$TOP_DIR"/kmod/Kbuild "$TOP_DIR"/kmod/*.c "$tmp/" || return 1
+	rm -rf "$tmp" && mkdir -p "$tmp" && cp "$TOP_DIR"/kmod/Kbuild "$TOP_DIR"/kmod/*.[ch] "$tmp/" || return 1
 	t0=$(now)
 	kmod_make "$root" "$hdr/root/usr/src/linux-headers-$rel" "$tmp" "$tmp/build.log"
 	failed=""
@@ -179,7 +179,7 @@ kmod_build_debian() {
 	# others are built (5.10: a livepatch mutant of a 6.x function).
 	if [[ -n $failed ]]; then
 		for ko in $failed; do
-			mkdir -p "$tmp/one-$ko" && cp "$tmp/$ko.c" "$tmp/one-$ko/" &&
+			mkdir -p "$tmp/one-$ko" && cp "$tmp/$ko.c" "$tmp"/*.h "$tmp/one-$ko/" &&
 				echo "obj-m := $ko.o" >"$tmp/one-$ko/Kbuild" || return 1
 			kmod_make "$root" "$hdr/root/usr/src/linux-headers-$rel" "$tmp/one-$ko" "$tmp/one-$ko/build.log"
 			{ echo "== $ko on its own"; cat "$tmp/one-$ko/build.log"; } >>"$tmp/build.log"
