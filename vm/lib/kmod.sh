@@ -179,8 +179,9 @@ kmod_build_debian() {
 	# others are built (5.10: a livepatch mutant of a 6.x function).
 	if [[ -n $failed ]]; then
 		for ko in $failed; do
-			mkdir -p "$tmp/one-$ko" && cp "$tmp/$ko.c" "$tmp"/*.h "$tmp/one-$ko/" &&
-				echo "obj-m := $ko.o" >"$tmp/one-$ko/Kbuild" || return 1
+			mkdir -p "$tmp/one-$ko" && cp "$tmp/$ko.c" "$tmp/one-$ko/" &&
+				{ ! compgen -G "$tmp/*.h" >/dev/null || cp "$tmp"/*.h "$tmp/one-$ko/"; } &&
+				echo "obj-m := $ko.o" >"$tmp/one-$ko/Kbuild" || { rm -rf "$tmp"; return 1; }
 			kmod_make "$root" "$hdr/root/usr/src/linux-headers-$rel" "$tmp/one-$ko" "$tmp/one-$ko/build.log"
 			{ echo "== $ko on its own"; cat "$tmp/one-$ko/build.log"; } >>"$tmp/build.log"
 			[[ -f $tmp/one-$ko/$ko.ko ]] && mv "$tmp/one-$ko/$ko.ko" "$tmp/" && failed=${failed/ $ko/}
