@@ -246,35 +246,43 @@ static unsigned long iopin_module_taint(const char *msg)
  * vivid-* thread. Seen in 4 of ~45 runs of gup_longterm/v4l2_pfnmap in the
  * VM, always while the host was busy (a late frame); harmless: the thread
  * just does not sleep. Its "Call Trace:" is not held against the test when the
- * records come in that order from a vivid-* thread; any other record is.
+ * records come in the order dump_stack() logs them, from a vivid-* thread:
+ * the message, "CPU: ... Comm: vivid-...", on a tainted kernel (6.12 and
+ * later: one of iopin's modules was loaded) "Tainted: ...", "Hardware
+ * name: ...", "Call Trace:". Any other record is held against it.
  */
-enum known_dump { NO_DUMP, VIVID_TIMEOUT, VIVID_TIMEOUT_CPU };
-
-static bool known_dump_record(const char *msg, enum known_dump *st)
+int health_record_bad(struct health_scan *s, const char *msg)
 {
+	enum health_dump was = s->dump;
+
+	s->dump = HEALTH_NO_DUMP;
 	if (!strncmp(msg, "schedule_timeout: wrong timeout value", 37)) {
-		*st = VIVID_TIMEOUT;
-		return true;
+		s->dump = HEALTH_VIVID_TIMEOUT;
+		return 0;
 	}
-	if (*st == VIVID_TIMEOUT && !strncmp(msg, "CPU: ", 5) && strstr(msg, " Comm: vivid-")) {
-		*st = VIVID_TIMEOUT_CPU;
-		return true;
+	if (was == HEALTH_VIVID_TIMEOUT && !strncmp(msg, "CPU: ", 5) &&
+	    strstr(msg, " Comm: vivid-")) {
+		s->dump = HEALTH_VIVID_TIMEOUT_CPU;
+		return 0;
 	}
-	if (*st == VIVID_TIMEOUT_CPU && !strncmp(msg, "Hardware name:", 14))
-		return true;
-	if (*st == VIVID_TIMEOUT_CPU && !strcmp(msg, "Call Trace:")) {
-		*st = NO_DUMP;
-		return true;
+	if (was == HEALTH_VIVID_TIMEOUT_CPU && !strncmp(msg, "Tainted: ", 9)) {
+		s->dump = HEALTH_VIVID_TIMEOUT_CPU;
+		return 0;
 	}
-	*st = NO_DUMP;
-	return false;
+	if (was == HEALTH_VIVID_TIMEOUT_CPU && !strncmp(msg, "Hardware name:", 14)) {
+		s->dump = HEALTH_VIVID_TIMEOUT_HW;
+		return 0;
+	}
+	if (was == HEALTH_VIVID_TIMEOUT_HW && !strcmp(msg, "Call Trace:"))
+		return 0;
+	return bad_record(msg);
 }
 
 int health_end(struct health *h, char *buf, size_t len)
 {
 	unsigned long taint = read_taint();
 	unsigned long explained = 0;
-	enum known_dump dump = NO_DUMP;
+	struct health_scan scan = { HEALTH_NO_DUMP };
 	size_t used = 0;
 	int bad = 0;
 	char rec[2048];
@@ -294,7 +302,7 @@ int health_end(struct health *h, char *buf, size_t len)
 			msg = msg ? msg + 1 : rec;
 			msg[strcspn(msg, "\n")] = '\0';
 			explained |= iopin_module_taint(msg);
-			if (known_dump_record(msg, &dump) || !bad_record(msg))
+			if (!health_record_bad(&scan, msg))
 				continue;
 			bad = -1;
 			if (used + 4 < len)

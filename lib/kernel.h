@@ -48,6 +48,23 @@ void health_begin(struct health *h);
 /* 0 when healthy; else -1 and a report (the offending lines) in buf. */
 int health_end(struct health *h, char *buf, size_t len);
 
+/*
+ * health_end()'s judgement of the kernel log, one record (the message
+ * text) at a time, in order: non-zero for a record that makes the kernel
+ * unhealthy. The scan carries which known harmless dump (lib/kernel.c) the
+ * records so far are in; start it zeroed.
+ */
+enum health_dump {
+	HEALTH_NO_DUMP,
+	HEALTH_VIVID_TIMEOUT,		/* vivid's schedule_timeout() message */
+	HEALTH_VIVID_TIMEOUT_CPU,	/* ... its CPU: (and Tainted:) line */
+	HEALTH_VIVID_TIMEOUT_HW,	/* ... its Hardware name: line */
+};
+struct health_scan {
+	enum health_dump dump;
+};
+int health_record_bad(struct health_scan *s, const char *msg);
+
 #include "kstate.h"
 
 #endif

@@ -169,6 +169,70 @@ TEST(base_pages_are_not_taken_for_a_thp)
 	munmap(p, size);
 }
 
+/* Records in order; how many of them health_end() would hold against a test. */
+static int bad_records(const char *const *recs)
+{
+	struct health_scan s = { HEALTH_NO_DUMP };
+	int n = 0;
+
+	while (*recs)
+		n += !!health_record_bad(&s, *recs++);
+	return n;
+}
+
+TEST(health_forgives_vivids_late_frame_dump_as_each_kernel_logs_it)
+{
+	/* 6.1: no UID, no Tainted: record. */
+	const char *const v61[] = {
+		"schedule_timeout: wrong timeout value fffffffffffffff6",
+		"CPU: 0 PID: 812 Comm: vivid-000-vid-o Not tainted 6.1.0-57-amd64 #1 Debian 6.1.192-3",
+		"Hardware name: QEMU Standard PC (Q35 + ICH9, 2009)",
+		"Call Trace:", " <TASK>", " dump_stack_lvl+0x44/0x5c", " </TASK>", NULL,
+	};
+	/* 6.12 and later on a kernel an iopin module tainted. */
+	const char *const v612[] = {
+		"schedule_timeout: wrong timeout value ffffffffffffffe2",
+		"CPU: 0 UID: 0 PID: 901 Comm: vivid-000-vid-o Tainted: G           O       6.12.118+deb12-amd64 #1  Debian 6.12.118-1~deb12u1",
+		"Tainted: [O]=OOT_MODULE",
+		"Hardware name: QEMU Standard PC (Q35 + ICH9, 2009)",
+		"Call Trace:", " <TASK>", " </TASK>", NULL,
+	};
+
+	EXPECT_EQ(0, bad_records(v61));
+	EXPECT_EQ(0, bad_records(v612));
+}
+
+TEST(health_holds_other_dumps_and_broken_sequences_against_the_test)
+{
+	const char *const other_task[] = {
+		"schedule_timeout: wrong timeout value fffffffffffffff6",
+		"CPU: 1 UID: 0 PID: 77 Comm: kworker/1:1 Not tainted 6.12.118+deb12-amd64 #1",
+		"Hardware name: QEMU Standard PC (Q35 + ICH9, 2009)",
+		"Call Trace:", NULL,
+	};
+	const char *const interleaved[] = {
+		"schedule_timeout: wrong timeout value fffffffffffffff6",
+		"CPU: 0 PID: 812 Comm: vivid-000-vid-o Not tainted 6.1.0-57-amd64 #1",
+		"virtio_net virtio1 eth0: link up",
+		"Hardware name: QEMU Standard PC (Q35 + ICH9, 2009)",
+		"Call Trace:", NULL,
+	};
+	const char *const tainted_first[] = {
+		"schedule_timeout: wrong timeout value fffffffffffffff6",
+		"Tainted: [O]=OOT_MODULE",
+		"Hardware name: QEMU Standard PC (Q35 + ICH9, 2009)",
+		"Call Trace:", NULL,
+	};
+	const char *const warn[] = {
+		"WARNING: CPU: 0 PID: 1 at mm/gup.c:1234 __get_user_pages+0x1/0x2", NULL,
+	};
+
+	EXPECT_EQ(1, bad_records(other_task));
+	EXPECT_EQ(1, bad_records(interleaved));
+	EXPECT_EQ(1, bad_records(tainted_first));
+	EXPECT_EQ(1, bad_records(warn));
+}
+
 TEST(health_is_clean_when_nothing_happens)
 {
 	struct health h;
