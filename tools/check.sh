@@ -35,7 +35,22 @@ pinned() { vm/kernels.sh pinned "$1" || echo "unpinned-$1"; }
 VM_LINES="debian-6.12 debian-6.1 debian-7.3 debian-7.2 debian-5.10"
 
 step() { printf '\n== %s\n' "$*"; }
-bad() { echo "check: FAIL: $*"; failures=$((failures + 1)); }
+bad() {
+	echo "check: FAIL: $*"
+	echo "$*" >> "$out/failed"
+	failures=$((failures + 1))
+}
+# bad, for a suite run: the run's unexpected "not ok" lines (test names,
+# with the test's last diagnostics) go into the summary at the end too, so
+# that the tail of the output (all a CI log may keep) names them.
+bad_run() {
+	local ktap=$1
+	shift
+	bad "$@"
+	awk '/^ *# / { diag[n++ % 3] = $0 }
+	     /^ *not ok/ { for (i = n - 3; i < n; i++) if (i >= 0) print "    " diag[i % 3];
+			   print "    " $0; n = 0 }' "$ktap" | tail -n 24 >> "$out/failed"
+}
 ok() { echo "check: ok: $*"; }
 
 step "lib unit tests"
@@ -303,7 +318,7 @@ unexpected=$(grep -E '^ *not ok' "$out/native.ktap")
 if [ $rc != 0 ] || [ -n "$unexpected" ]; then
 	echo "$unexpected"
 	grep -E '^# .*: ' "$out/native.ktap" | grep -v '^# iopin' | head -20
-	bad "native run (exit $rc)"
+	bad_run "$out/native.ktap" "native run (exit $rc)"
 else
 	ok "native run"
 fi
@@ -417,7 +432,7 @@ if [ $native_only = 0 ] && [ -x vm/run-vm.sh ]; then
 		if [ $rc != 0 ] || grep -qE '^ *not ok' "$out/$k.ktap"; then
 			grep -E '^ *not ok|^# iopin-vm|^# .*: ' "$out/$k.ktap" | head -30
 			tail -n 40 "$out/$k.ktap"
-			bad "VM run on $k (exit $rc)"
+			bad_run "$out/$k.ktap" "VM run on $k (exit $rc)"
 		else
 			ok "VM run on $k"
 		fi
@@ -474,7 +489,7 @@ if [ $native_only = 0 ] && [ -x vm/run-vm.sh ]; then
 		if [ $rc != 0 ] || grep -qE '^ *not ok' "$out/boot-options-$k.ktap" ||
 		   grep -E '^    ok .*# SKIP' "$out/boot-options-$k.ktap" | grep -qv gup_test; then
 			grep -E '^ *not ok|# SKIP' "$out/boot-options-$k.ktap" | grep -v gup_test | head -10
-			bad "$what on $k with $append (exit $rc)"
+			bad_run "$out/boot-options-$k.ktap" "$what on $k with $append (exit $rc)"
 		else
 			ok "$what on $k with $append"
 		fi
@@ -494,7 +509,7 @@ if [ $native_only = 0 ] && [ -x vm/run-vm.sh ]; then
 		if [ $rc != 0 ] || grep -qE '^ *not ok' "$out/force-$mode.ktap" ||
 		   ! grep -q "proc_mem.force_override=$mode: kernel command line" "$out/force-$mode.ktap"; then
 			grep -E '^ *not ok|^# iopin-vm|^ *# .*force_override' "$out/force-$mode.ktap" | head -30
-			bad "ptrace_access with proc_mem.force_override=$mode (exit $rc)"
+			bad_run "$out/force-$mode.ktap" "ptrace_access with proc_mem.force_override=$mode (exit $rc)"
 		else
 			ok "ptrace_access with proc_mem.force_override=$mode"
 		fi
@@ -524,7 +539,8 @@ done
 echo
 echo "suite: $sum_pass passed, $sum_fail failed, $sum_skip skipped"
 if [ $failures -gt 0 ]; then
-	echo "check: $failures check(s) failed"
+	echo "check: $failures check(s) failed:"
+	sed 's/^/  /' "$out/failed"
 	exit 1
 fi
 echo "check: all checks passed"
