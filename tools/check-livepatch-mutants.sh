@@ -50,8 +50,10 @@ set -uo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MUTANTS=(
 	"access-phys-no-recheck:ptrace_access/access_gate"
+	"frame-vector-follow-pfn:gup_longterm/v4l2_pfnmap"
 	"procfs-busy-bar:devmem_revoke/map"
 	"sysfs-lseek:pci_mmap/sysfs:6.12"
+	"vfio-pfn-write-ignored:gup_longterm/pfnmap"
 )
 kernels=() only=() runs=1 log_dir="" list_only=0
 

@@ -448,10 +448,10 @@ if [ $native_only = 0 ] && [ -x vm/run-vm.sh ]; then
 fi
 
 # Livepatch mutants: a stock kernel with one fix undone by a livepatch of
-# kmod/ (access-phys-no-recheck, procfs-busy-bar, sysfs-lseek on 6.12): the
-# tests of the mutant's Kill: must fail with it, and everything pass
-# without it. 7 boots: about 3.5 min for both kernels on a quiet machine,
-# 5.5 min at a load of 8-10 (mutants/README.md).
+# kmod/ (access-phys-no-recheck, frame-vector-follow-pfn, procfs-busy-bar,
+# sysfs-lseek on 6.12, vfio-pfn-write-ignored): the tests of the mutant's
+# Kill: must fail with it, and everything pass without it. 11 boots: about
+# 4 min for both kernels at a load of 4-6 (mutants/README.md).
 if [ $native_only = 0 ] && [ -x vm/run-vm.sh ]; then
 	step "livepatch mutants in QEMU on debian-6.12 and debian-6.1"
 	if tools/check-livepatch-mutants.sh -k "$(pinned debian-6.12)" -k "$(pinned debian-6.1)" \
