@@ -454,8 +454,15 @@ fi
 # 4 min for both kernels at a load of 4-6 (mutants/README.md).
 if [ $native_only = 0 ] && [ -x vm/run-vm.sh ]; then
 	step "livepatch mutants in QEMU on debian-6.12 and debian-6.1"
+	# All but no-access-phys: its boot fails 133 tests in 205 s, and what
+	# it proves (debugger access to iomem at all) the self-test switch
+	# shows too; make check-mutants runs it.
+	lp_args=()
+	while IFS=$'\t' read -r m _; do
+		[ "$m" = no-access-phys ] || lp_args+=(-m "$m")
+	done < <(tools/check-livepatch-mutants.sh --list)
 	if tools/check-livepatch-mutants.sh -k "$(pinned debian-6.12)" -k "$(pinned debian-6.1)" \
-		> "$out/lp-mutants.txt" 2>&1; then
+		"${lp_args[@]}" > "$out/lp-mutants.txt" 2>&1; then
 		grep -E '^(kernel|debian)' "$out/lp-mutants.txt"
 		ok "tools/check-livepatch-mutants.sh"
 	else
