@@ -108,7 +108,7 @@ static int classify(const void *buf, size_t len, void *arg)
 #define LOOP_FRAMES	600
 
 IOPIN_TEST(v4l2_pfnmap, userptr_of_a_bar_mapping_is_refused,
-	   .guard = FRAME_VECTOR_GUARD, .needs = NEEDS_ROOT | NEEDS_PCI_DEVICE)
+	   .guard = FRAME_VECTOR_GUARD, .needs = NEEDS_ROOT | NEEDS_PCI_DEVICE | NEEDS_VIVID)
 {
 	struct frames f = { 0 };
 	char why[320], chk[160];
