@@ -313,8 +313,13 @@ IOPIN_TEST(v4l2_capture, pin_is_taken_or_refused_as_the_kernel_rule_says,
 	ASSERT_EQ(0, vivid_loop_run(&self->v, &self->out, 1, self->v.sizeimage, CAP_FRAMES,
 				    loop_frame, &pattern, why, sizeof(why)))
 		TH_LOG("vivid loop: %s", why);
+	ksft_print_msg("frames of the pattern generator before the loop's: %u (loop control set again: %u)\n",
+		       pattern, self->v.loop_repairs);
+	if (pattern >= CAP_FRAMES)
+		vivid_status(&self->v, why, sizeof(why));
 	ASSERT_GT(CAP_FRAMES, pattern)
-		TH_LOG("no frame of the loop in %u frames (all the pattern generator's)", pattern);
+		TH_LOG("no frame of the loop in %u frames (all the pattern generator's; loop control set again %u times); %s",
+		       pattern, self->v.loop_repairs, why);
 	ASSERT_PATTERN(m->addr, self->v.sizeimage, 3,
 		       "mapping after vivid captured into the pinned buffer");
 }

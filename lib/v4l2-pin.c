@@ -172,8 +172,11 @@ static int v4l2_read(struct pin *p, void *buf)
 	if (ret)
 		return ret;
 	if (!w.loop) {
-		why_set(p, "no frame of vivid's loop in %u frames (%u of the pattern generator, %u other)",
-			VIVID_READ_FRAMES, w.pattern, w.other);
+		char st[160];
+
+		vivid_status(&vp->v, st, sizeof(st));
+		why_set(p, "no loop frame in %u frames (%u pattern, %u other; loop control set again %u times); %.110s",
+			VIVID_READ_FRAMES, w.pattern, w.other, vp->v.loop_repairs, st);
 		return -EIO;
 	}
 	return 0;

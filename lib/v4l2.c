@@ -412,6 +412,8 @@ static int loop_controls_format(struct vivid *v, unsigned int w, unsigned int h,
 	if (!ctrl_find(v->cap_fd, "Loop Video", false, &q)) {
 		if (ctrl_set(v->cap_fd, q.id, 1, "Loop Video", why, len))
 			return -1;
+		v->loop_ctrl = q.id;
+		v->loop_val = 1;
 	} else if (!ctrl_find(v->cap_fd, "Is Connected To", true, &q)) {
 		item = menu_find(v->cap_fd, &q, "Output HDMI");
 		if (item < 0) {
@@ -420,6 +422,8 @@ static int loop_controls_format(struct vivid *v, unsigned int w, unsigned int h,
 		}
 		if (ctrl_set(v->cap_fd, q.id, item, (char *)q.name, why, len))
 			return -1;
+		v->loop_ctrl = q.id;
+		v->loop_val = item;
 	} else {
 		snprintf(why, len, "vivid has neither \"Loop Video\" nor \"... Is Connected To\"");
 		return -1;
@@ -556,6 +560,36 @@ void vivid_close(struct vivid *v)
 	v->out_streaming = v->cap_streaming = false;
 }
 
+void vivid_status(struct vivid *v, char *buf, size_t len)
+{
+	struct v4l2_input in = { 0 };
+	struct v4l2_dv_timings t = { 0 };
+	struct v4l2_queryctrl q;
+	struct v4l2_control c = { 0 };
+	const char *dv;
+	int qret;
+
+	/* Into the kernel log too: vivid prints its controls and state. */
+	xioctl(v->cap_fd, VIDIOC_LOG_STATUS, NULL);
+	xioctl(v->out_fd, VIDIOC_LOG_STATUS, NULL);
+	if (xioctl(v->cap_fd, VIDIOC_G_INPUT, &in.index) ||
+	    xioctl(v->cap_fd, VIDIOC_ENUMINPUT, &in))
+		in.status = ~0U;
+	qret = xioctl(v->cap_fd, VIDIOC_QUERY_DV_TIMINGS, &t) ? errno : 0;
+	dv = qret ? strerror(qret) : "ok";
+	c.value = -1;
+	if (!ctrl_find(v->cap_fd, "Is Connected To", true, &q) ||
+	    !ctrl_find(v->cap_fd, "Loop Video", false, &q)) {
+		c.id = q.id;
+		if (xioctl(v->cap_fd, VIDIOC_G_CTRL, &c))
+			c.value = -1;
+	} else {
+		snprintf((char *)q.name, sizeof(q.name), "(no loop control)");
+	}
+	snprintf(buf, len, "capture input %u status %#x, QUERY_DV_TIMINGS %s %ux%u, \"%s\" = %d",
+		 in.index, in.status, dv, t.bt.width, t.bt.height, (char *)q.name, c.value);
+}
+
 bool vivid_frame_is_pattern(const void *buf, size_t len)
 {
 	const unsigned char *b = buf;
@@ -565,6 +599,19 @@ bool vivid_frame_is_pattern(const void *buf, size_t len)
 		if (memcmp(b, b + i, 4))
 			return false;
 	return len >= 4;
+}
+
+/* The loop control reset behind our back (see vivid_loop_run()): set it again. */
+static void loop_repair(struct vivid *v)
+{
+	struct v4l2_control c = { .id = v->loop_ctrl };
+
+	if (!v->loop_ctrl || xioctl(v->cap_fd, VIDIOC_G_CTRL, &c) || c.value == v->loop_val)
+		return;
+	/* Refused while vivid's menu update still skips the item: next frame. */
+	c.value = v->loop_val;
+	xioctl(v->cap_fd, VIDIOC_S_CTRL, &c);
+	v->loop_repairs++;
 }
 
 #define FRAME_TIMEOUT_MS	10000
@@ -634,6 +681,7 @@ int vivid_loop_run(struct vivid *v, void *const *out, unsigned int nout, size_t 
 		}
 		if (frame(v->cap[b.index], b.bytesused, arg))
 			break;
+		loop_repair(v);
 		ret = cap_qbuf(v, b.index, why, whylen);
 	}
 	if (v->cap_streaming)

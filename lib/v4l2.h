@@ -36,6 +36,9 @@ struct vivid {
 	 */
 	bool out_keep_pin, cap_keep_pin;
 	bool cap_userptr;			/* capture buffers: USERPTR, else MMAP */
+	uint32_t loop_ctrl;			/* the control that makes the loop */
+	int loop_val;
+	unsigned int loop_repairs;		/* times vivid_loop_run() set it again */
 	unsigned int ncap;
 	void *cap[VIVID_CAP_BUFS];		/* capture buffers */
 	size_t cap_len;
@@ -118,10 +121,23 @@ int vivid_cap_pin(struct vivid *v, void *addr, size_t len, char *why, size_t why
  * captured frame (bytesused bytes). When the output queue runs dry vivid's
  * pattern generator fills the frame: classify frames by content. 0, or
  * -errno (why).
+ * After each frame that frame() passes over, the loop control is read
+ * back and set again if it changed (loop_repairs counts it): on 6.12+
+ * vivid's work that updates the "... Is Connected To" menus reads the
+ * control's value unlocked and, racing with the VIDIOC_S_CTRL that queued
+ * it, can reset the input to the pattern generator (seen on 7.3.4: about
+ * one test in 20 saw only pattern frames, the control back at 0).
  */
 int vivid_loop_run(struct vivid *v, void *const *out, unsigned int nout, size_t out_len,
 		   unsigned int nframes, int (*frame)(const void *buf, size_t len, void *arg),
 		   void *arg, char *why, size_t whylen);
+
+/*
+ * What vivid says about the loop, for a failure message: the capture
+ * input's status and DV timings, the loop control; and VIDIOC_LOG_STATUS
+ * of both nodes into the kernel log.
+ */
+void vivid_status(struct vivid *v, char *buf, size_t len);
 
 /* Does a YUYV frame show only vivid's pattern generator (one colour)? */
 bool vivid_frame_is_pattern(const void *buf, size_t len);
