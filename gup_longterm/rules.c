@@ -257,7 +257,8 @@ FIXTURE_SETUP(v4l2_capture)
 	ASSERT_EQ(0, vivid_open(&self->v, why, sizeof(why))) TH_LOG("vivid: %s", why);
 	ASSERT_EQ(0, vivid_out_window(&self->v, CAP_W, CAP_H, why, sizeof(why)))
 		TH_LOG("%s", why);
-	ASSERT_EQ(0, vivid_out_reqbufs(&self->v, 1, why, sizeof(why))) TH_LOG("%s", why);
+	/* Two output buffers, like the v4l2_ro backend (lib/v4l2-pin.c): one frame. */
+	ASSERT_EQ(0, vivid_out_reqbufs(&self->v, 2, why, sizeof(why))) TH_LOG("%s", why);
 	ASSERT_EQ(0, vivid_loop_setup_userptr(&self->v, CAP_W, CAP_H, why, sizeof(why)))
 		TH_LOG("%s", why);
 	/* What the device writes: an output frame of pattern 3. */
@@ -292,6 +293,7 @@ IOPIN_TEST(v4l2_capture, pin_is_taken_or_refused_as_the_kernel_rule_says,
 	   .needs = NEEDS_ROOT | NEEDS_VIVID)
 {
 	struct mem *m = &self->m;
+	void *out[2] = { self->out, self->out };
 	unsigned int pattern = 0;
 	const char *rule;
 	int want = longterm_rule(CAPTURE_PROPS, ONLY_V4L2_CAPTURE, variant->mem.backing,
@@ -310,7 +312,7 @@ IOPIN_TEST(v4l2_capture, pin_is_taken_or_refused_as_the_kernel_rule_says,
 		return;
 	}
 	/* The device writes: vivid's loop copies the output frame into the pin. */
-	ASSERT_EQ(0, vivid_loop_run(&self->v, &self->out, 1, self->v.sizeimage, CAP_FRAMES,
+	ASSERT_EQ(0, vivid_loop_run(&self->v, out, 2, self->v.sizeimage, CAP_FRAMES,
 				    loop_frame, &pattern, why, sizeof(why)))
 		TH_LOG("vivid loop: %s", why);
 	ksft_print_msg("frames of the pattern generator before the loop's: %u (loop control set again: %u)\n",

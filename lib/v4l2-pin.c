@@ -3,13 +3,13 @@
  * V4L2 pin backend through vivid (lib/v4l2.h): a R/O long-term pin that a
  * device reads.
  *
- * The pin: VIDIOC_QBUF of the whole range as the USERPTR buffer of vivid's
- * video output queue. vb2's frame vector pins it with
+ * The pin: VIDIOC_QBUF of the whole range as the USERPTR buffers (two:
+ * OUT_BUFS) of vivid's video output queue. vb2's frame vector pins it with
  * pin_user_pages_fast(FOLL_LONGTERM), without FOLL_WRITE for an output
  * queue since e2fc6edd37ba (v6.2) and without FOLL_FORCE since
  * cb78a634f3f7 (v6.2); 6.1 pins every USERPTR buffer
- * FOLL_FORCE|FOLL_WRITE. A fresh queue (REQBUFS) per pin; the buffer is
- * taken back unqueued (STREAMOFF) and vb2 keeps the pin: every later QBUF
+ * FOLL_FORCE|FOLL_WRITE. A fresh queue (REQBUFS) per pin; the buffers are
+ * taken back unqueued (STREAMOFF) and vb2 keeps their pins: every later QBUF
  * of the same pointer and length reuses it, which lib/v4l2.c checks
  * (VIDIOC_QUERYBUF before each QBUF, the pointer of each DQBUF), so a read
  * after the process's write sees what the first pin holds, never a new pin.
@@ -44,6 +44,14 @@
 #define WIN_H		32
 /* Frames a read looks at for one of the loop (a pass takes the first few). */
 #define VIVID_READ_FRAMES	600
+/*
+ * Output buffers: the range twice. vb2 starts vivid's output queue only
+ * with two buffers queued on 5.10 (vivid's min_buffers_needed), and
+ * vivid's output thread takes one off each frame while another is
+ * pending: with two there is always one at the head of the queue, the
+ * one the loop copies, while the other is queued again.
+ */
+#define OUT_BUFS		2
 
 struct v4l2_pin {
 	struct vivid v;
@@ -75,6 +83,7 @@ static void v4l2_unpin(struct pin *p)
 static int v4l2_pin(struct pin *p)
 {
 	struct v4l2_pin *vp = calloc(1, sizeof(*vp));
+	unsigned int i;
 	int ret;
 
 	if (!vp)
@@ -96,9 +105,9 @@ static int v4l2_pin(struct pin *p)
 		ret = -EINVAL;
 		goto err;
 	}
-	ret = vivid_out_reqbufs(&vp->v, 1, p->why, sizeof(p->why));
-	if (!ret)
-		ret = vivid_out_pin(&vp->v, 0, p->addr, p->len, p->why, sizeof(p->why));
+	ret = vivid_out_reqbufs(&vp->v, OUT_BUFS, p->why, sizeof(p->why));
+	for (i = 0; i < OUT_BUFS && !ret; i++)
+		ret = vivid_out_pin(&vp->v, i, p->addr, p->len, p->why, sizeof(p->why));
 	if (ret)
 		goto err;
 	vp->len = p->len;
@@ -164,10 +173,10 @@ static int v4l2_read(struct pin *p, void *buf)
 {
 	struct v4l2_pin *vp = p->priv;
 	struct window_read w = { .v = &vp->v, .buf = buf };
-	void *out = p->addr;
+	void *out[OUT_BUFS] = { p->addr, p->addr };
 	int ret;
 
-	ret = vivid_loop_run(&vp->v, &out, 1, vp->len, VIVID_READ_FRAMES, window_frame, &w,
+	ret = vivid_loop_run(&vp->v, out, OUT_BUFS, vp->len, VIVID_READ_FRAMES, window_frame, &w,
 			     p->why, sizeof(p->why));
 	if (ret)
 		return ret;

@@ -266,7 +266,7 @@ int vivid_out_reqbufs(struct vivid *v, unsigned int count, char *why, size_t len
 		snprintf(why, len, "VIDIOC_REQBUFS: %u buffers, not %u", rb.count, count);
 		return -ENOMEM;
 	}
-	v->out_keep_pin = false;
+	v->out_keep_pin = 0;
 	return 0;
 }
 
@@ -305,7 +305,7 @@ int vivid_out_qbuf(struct vivid *v, unsigned int index, void *addr, size_t len,
 	};
 	int ret;
 
-	if (v->out_keep_pin) {
+	if (index < 32 && (v->out_keep_pin & 1U << index)) {
 		ret = keep_check(v->out_fd, V4L2_BUF_TYPE_VIDEO_OUTPUT, index, addr, len, why,
 				 whylen);
 		if (ret)
@@ -339,8 +339,8 @@ int vivid_out_pin(struct vivid *v, unsigned int index, void *addr, size_t len,
 		return ret;
 	/* Not streaming: STREAMOFF only takes the buffer back (the pin stays). */
 	ret = stream(v->out_fd, V4L2_BUF_TYPE_VIDEO_OUTPUT, false, why, whylen);
-	if (!ret)
-		v->out_keep_pin = true;
+	if (!ret && index < 32)
+		v->out_keep_pin |= 1U << index;
 	return ret;
 }
 
@@ -479,20 +479,20 @@ int vivid_loop_setup_userptr(struct vivid *v, unsigned int w, unsigned int h, ch
 			     size_t len)
 {
 	struct v4l2_requestbuffers rb = {
-		.count = 1,
+		.count = VIVID_CAP_PINS,
 		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
 		.memory = V4L2_MEMORY_USERPTR,
 	};
 
 	if (loop_controls_format(v, w, h, why, len))
 		return -1;
-	if (xioctl(v->cap_fd, VIDIOC_REQBUFS, &rb) || rb.count < 1) {
+	if (xioctl(v->cap_fd, VIDIOC_REQBUFS, &rb) || rb.count < VIVID_CAP_PINS) {
 		snprintf(why, len, "VIDIOC_REQBUFS USERPTR on %s: %s", v->cap_node,
-			 rb.count < 1 ? "no buffer" : strerror(errno));
+			 rb.count < VIVID_CAP_PINS ? "too few buffers" : strerror(errno));
 		return -1;
 	}
 	v->cap_userptr = true;
-	v->cap_keep_pin = false;
+	v->cap_keep_pin = 0;
 	return 0;
 }
 
@@ -508,7 +508,7 @@ static int cap_qbuf(struct vivid *v, unsigned int index, char *why, size_t len)
 	if (v->cap_userptr) {
 		b.m.userptr = (unsigned long)v->cap[index];
 		b.length = v->cap_len;
-		if (v->cap_keep_pin) {
+		if (v->cap_keep_pin & 1U << index) {
 			ret = keep_check(v->cap_fd, V4L2_BUF_TYPE_VIDEO_CAPTURE, index,
 					 v->cap[index], v->cap_len, why, len);
 			if (ret)
@@ -524,17 +524,19 @@ static int cap_qbuf(struct vivid *v, unsigned int index, char *why, size_t len)
 
 int vivid_cap_pin(struct vivid *v, void *addr, size_t len, char *why, size_t whylen)
 {
-	int ret;
+	unsigned int i;
+	int ret = 0;
 
-	v->cap[0] = addr;
 	v->cap_len = len;
-	v->ncap = 1;
-	ret = cap_qbuf(v, 0, why, whylen);
-	if (ret)
-		return ret;
-	ret = stream(v->cap_fd, V4L2_BUF_TYPE_VIDEO_CAPTURE, false, why, whylen);
-	if (!ret)
-		v->cap_keep_pin = true;
+	for (i = 0; i < VIVID_CAP_PINS && !ret; i++) {
+		v->cap[i] = addr;
+		v->ncap = i + 1;
+		ret = cap_qbuf(v, i, why, whylen);
+		if (!ret)
+			ret = stream(v->cap_fd, V4L2_BUF_TYPE_VIDEO_CAPTURE, false, why, whylen);
+		if (!ret)
+			v->cap_keep_pin |= 1U << i;
+	}
 	return ret;
 }
 
@@ -620,7 +622,7 @@ int vivid_loop_run(struct vivid *v, void *const *out, unsigned int nout, size_t 
 		   unsigned int nframes, int (*frame)(const void *buf, size_t len, void *arg),
 		   void *arg, char *why, size_t whylen)
 {
-	unsigned int i, seen = 0;
+	unsigned int i, seen = 0, back = 0;
 	int ret = 0;
 
 	for (i = 0; i < v->ncap && !ret; i++)
@@ -647,12 +649,17 @@ int vivid_loop_run(struct vivid *v, void *const *out, unsigned int nout, size_t 
 			ret = -ETIMEDOUT;
 			break;
 		}
-		if (pf[1].revents & POLLOUT) {
-			/* Done with an output buffer: queue it again, unchanged. */
-			b.type = V4L2_BUF_TYPE_VIDEO_OUTPUT;
-			b.memory = V4L2_MEMORY_USERPTR;
-			if (xioctl(v->out_fd, VIDIOC_DQBUF, &b) || b.index >= nout)
-				continue;
+		/* Done with an output buffer: queue it again, unchanged. */
+		b.type = V4L2_BUF_TYPE_VIDEO_OUTPUT;
+		b.memory = V4L2_MEMORY_USERPTR;
+		if ((pf[1].revents & POLLOUT) && !xioctl(v->out_fd, VIDIOC_DQBUF, &b) &&
+		    b.index < nout) {
+			if (++back > nout * nframes) {
+				snprintf(why, whylen, "%u output buffers came back, %u frames from %s",
+					 back, seen, v->cap_node);
+				ret = -ETIMEDOUT;
+				break;
+			}
 			if (b.m.userptr != (unsigned long)out[b.index]) {
 				snprintf(why, whylen, "output buffer %u came back at %#lx, queued at %p",
 					 b.index, b.m.userptr, out[b.index]);
@@ -660,10 +667,12 @@ int vivid_loop_run(struct vivid *v, void *const *out, unsigned int nout, size_t 
 				break;
 			}
 			ret = vivid_out_qbuf(v, b.index, out[b.index], out_len, why, whylen);
-			continue;
+			if (ret)
+				break;
 		}
 		if (!(pf[0].revents & POLLIN))
 			continue;
+		memset(&b, 0, sizeof(b));
 		b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
 		b.memory = v->cap_userptr ? V4L2_MEMORY_USERPTR : V4L2_MEMORY_MMAP;
 		if (xioctl(v->cap_fd, VIDIOC_DQBUF, &b)) {

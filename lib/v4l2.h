@@ -21,6 +21,11 @@
 #include <stdint.h>
 
 #define VIVID_CAP_BUFS	4
+/*
+ * USERPTR capture buffers of one range: vb2 starts a vivid queue (5.10)
+ * only with two buffers queued.
+ */
+#define VIVID_CAP_PINS	2
 
 struct vivid {
 	int out_fd, cap_fd;
@@ -30,11 +35,11 @@ struct vivid {
 	uint32_t cap_width, cap_height, cap_bpl, cap_sizeimage;	/* capture format */
 	bool out_streaming, cap_streaming;
 	/*
-	 * The buffers hold pins that a QBUF must keep: before each one,
-	 * VIDIOC_QUERYBUF must show the pointer and length it queues (vb2
-	 * pins a USERPTR buffer again only when they changed).
+	 * The buffers (bit n: index n) that hold pins a QBUF must keep:
+	 * before each one, VIDIOC_QUERYBUF must show the pointer and length
+	 * it queues (vb2 pins a USERPTR buffer again only when they changed).
 	 */
-	bool out_keep_pin, cap_keep_pin;
+	unsigned int out_keep_pin, cap_keep_pin;
 	bool cap_userptr;			/* capture buffers: USERPTR, else MMAP */
 	uint32_t loop_ctrl;			/* the control that makes the loop */
 	int loop_val;
@@ -83,7 +88,7 @@ int vivid_out_qbuf(struct vivid *v, unsigned int index, void *addr, size_t len,
  * Pin [addr, addr + len) as output buffer index and take it back unqueued
  * (VIDIOC_QBUF, then VIDIOC_STREAMOFF): vb2 keeps the pin until the buffer
  * is queued with another pointer or length, or the queue is freed; from now
- * on every QBUF must keep it (out_keep_pin). 0 or -errno (why).
+ * on every QBUF of index must keep it (out_keep_pin). 0 or -errno (why).
  */
 int vivid_out_pin(struct vivid *v, unsigned int index, void *addr, size_t len,
 		  char *why, size_t whylen);
@@ -98,7 +103,7 @@ int vivid_out_pin(struct vivid *v, unsigned int index, void *addr, size_t len,
  */
 int vivid_loop_setup(struct vivid *v, char *why, size_t len);
 /*
- * The same loop into one USERPTR capture buffer instead: a w x h YUYV
+ * The same loop into USERPTR capture buffers instead: a w x h YUYV
  * capture format cropped unscaled from the top-left corner of the display
  * (what vivid_out_window() shows there). The buffer is given to
  * vivid_cap_pin(). 0 or -1 (why).
@@ -106,9 +111,9 @@ int vivid_loop_setup(struct vivid *v, char *why, size_t len);
 int vivid_loop_setup_userptr(struct vivid *v, unsigned int w, unsigned int h, char *why,
 			     size_t len);
 /*
- * Pin [addr, addr + len) as the USERPTR capture buffer (VIDIOC_QBUF: the
- * device writes it, FOLL_WRITE) and take it back unqueued, like
- * vivid_out_pin(). 0 or -errno (why).
+ * Pin [addr, addr + len) as the USERPTR capture buffers, VIVID_CAP_PINS
+ * of them (VIDIOC_QBUF: the device writes them, FOLL_WRITE), each taken
+ * back unqueued like vivid_out_pin(). 0 or the first -errno (why).
  */
 int vivid_cap_pin(struct vivid *v, void *addr, size_t len, char *why, size_t whylen);
 
@@ -117,7 +122,8 @@ int vivid_cap_pin(struct vivid *v, void *addr, size_t len, char *why, size_t why
  * queued again whenever vivid is done with one: the same pointer and
  * length, so vb2 keeps the pin and does not pin again; a buffer that comes
  * back with another pointer fails the run) and capture frames until
- * frame() returns non-zero or nframes were seen. frame() gets each
+ * frame() returns non-zero or nframes were seen (or nout * nframes
+ * output buffers came back meanwhile: a loop that stalls). frame() gets each
  * captured frame (bytesused bytes). When the output queue runs dry vivid's
  * pattern generator fills the frame: classify frames by content. 0, or
  * -errno (why).
