@@ -43,7 +43,7 @@
 #define WIN_W		64
 #define WIN_H		32
 /* Frames a read looks at for one of the loop (a pass takes the first few). */
-#define VIVID_READ_FRAMES	600
+#define VIVID_READ_FRAMES	600U
 /*
  * Output buffers: the range twice. vb2 starts vivid's output queue only
  * with two buffers queued on 5.10 (vivid's min_buffers_needed), and

@@ -543,11 +543,12 @@ int vivid_cap_pin(struct vivid *v, void *addr, size_t len, char *why, size_t why
 void vivid_close(struct vivid *v)
 {
 	unsigned int i;
+	char why[1];
 
 	if (v->out_streaming)
-		stream(v->out_fd, V4L2_BUF_TYPE_VIDEO_OUTPUT, false, NULL, 0);
+		stream(v->out_fd, V4L2_BUF_TYPE_VIDEO_OUTPUT, false, why, sizeof(why));
 	if (v->cap_streaming)
-		stream(v->cap_fd, V4L2_BUF_TYPE_VIDEO_CAPTURE, false, NULL, 0);
+		stream(v->cap_fd, V4L2_BUF_TYPE_VIDEO_CAPTURE, false, why, sizeof(why));
 	for (i = 0; i < VIVID_CAP_BUFS && !v->cap_userptr; i++)
 		if (v->cap[i])
 			munmap(v->cap[i], v->cap_len);
