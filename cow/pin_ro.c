@@ -8,8 +8,9 @@
  * device keeps reading stale data.
  *
  * Axes: memory x sharing state x R/O long-term pin backend. Device backends
- * (a DMA per read, VFIO + edu) cross one of each kind of anon memory and
- * every non-anon type; gup_test crosses all anon types.
+ * (a DMA per read: VFIO + edu, RDMA; a frame of vivid's video loop: V4L2)
+ * cross one of each kind of anon memory and every non-anon type; gup_test
+ * crosses all anon types.
  */
 #include "iopin.h"
 

@@ -23,7 +23,7 @@ FIXTURE_VARIANT(ro_effects) {
 
 PIN_RO_LONGTERM_BACKENDS(MEM_BY_PIN, MEM_PTE_PMD_TYPES, ro_effects)
 PIN_RO_LONGTERM_DEVICE_BACKENDS(MEM_BY_PIN, MEM_PTE_PMD_TYPES, ro_effects)
-IOPIN_MEM_PIN_AXES(ro_effects);
+IOPIN_MEM_PIN_RO_AXES(ro_effects);
 
 FIXTURE_SETUP(ro_effects)
 {
@@ -76,12 +76,23 @@ IOPIN_TEST(ro_effects, ro_pin_takes_no_uffd_wp_fault,
 	struct uffd_wp u;
 	struct pin p;
 	char why[256];
-	int faults;
+	int faults, rc;
 
 	if (uffd_wp_arm(&u, m->addr, m->size, why, sizeof(why)) != MEM_OK)
 		SKIP(return, "%s", why);
-	PIN_OK(&p, variant->pin, m->addr, m->size);
+	rc = pin_range(&p, variant->pin, m->addr, m->size);
 	faults = uffd_wp_disarm(&u);
+	if (rc && p.limited)
+		SKIP(return, "%s", p.why);
+	/*
+	 * A pin that writes may be refused here instead: 6.1's slow path of
+	 * pin_user_pages_fast(FOLL_LONGTERM) holds mmap_lock and cannot wait
+	 * for the userfaultfd (__gup_longterm_unlocked()), so the V4L2 frame
+	 * vector's forced write fails with EFAULT (6.1.192) before any fault
+	 * reaches the handler.
+	 */
+	ASSERT_EQ(0, rc) TH_LOG("%s: the R/O pin of a write-protected range was refused%s", p.why,
+				rc == -EFAULT ? ": it write-faults (FOLL_FORCE|FOLL_WRITE)" : "");
 	EXPECT_EQ(0, faults)
 		TH_LOG("the R/O pin took %d userfaultfd write-protect faults (FOLL_FORCE|FOLL_WRITE)",
 		       faults);

@@ -108,7 +108,7 @@ static int classify(const void *buf, size_t len, void *arg)
 #define LOOP_FRAMES	600
 
 IOPIN_TEST(v4l2_pfnmap, userptr_of_a_bar_mapping_is_refused,
-	   .guard = FRAME_VECTOR_GUARD, .needs = NEEDS_ROOT | NEEDS_PCI_DEVICE)
+	   .guard = FRAME_VECTOR_GUARD, .needs = NEEDS_ROOT | NEEDS_PCI_DEVICE | NEEDS_VIVID)
 {
 	struct frames f = { 0 };
 	char why[320], chk[160];
@@ -141,10 +141,12 @@ IOPIN_TEST(v4l2_pfnmap, userptr_of_a_bar_mapping_is_refused,
 	ASSERT_EQ(0, vivid_loop_run(&self->v, self->anon, 2, self->len, LOOP_FRAMES, classify,
 				    &f, why, sizeof(why)))
 		TH_LOG("vivid loop: %s", why);
-	ksft_print_msg("frames captured: %u of the anonymous buffers, %u of the BAR, %u other\n",
-		       f.anon, f.bar, f.other);
+	ksft_print_msg("frames captured: %u of the anonymous buffers, %u of the BAR, %u other (loop control set again: %u)\n",
+		       f.anon, f.bar, f.other, self->v.loop_repairs);
+	if (!f.anon)
+		vivid_status(&self->v, why, sizeof(why));
 	ASSERT_NE(0, f.anon) TH_LOG("the loop never showed the queued frames: it cannot "
-				    "show the BAR's either");
+				    "show the BAR's either (%s)", why);
 	ASSERT_EQ(0, f.bar) TH_LOG("the loop showed the BAR's pattern");
 }
 

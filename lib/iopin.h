@@ -64,7 +64,7 @@ extern const struct iopin_test_info *__stop_iopin_tests[] __attribute__((weak));
  * What each variant of a fixture adds to its tests: the needs (NEEDS_*)
  * and the guard of the registry rows it crosses, computed from the
  * variant (FIXTURE_VARIANT(fixture) *variant), e.g.
- *	IOPIN_AXES(ro_pin, mem_type_needs(&variant->mem) | pin_needs(variant->pin),
+ *	IOPIN_AXES(ro_effects, mem_type_needs(&variant->mem) | pin_needs(variant->pin),
  *		   pin_guard(variant->pin))
  * The guard expression may be NULL (nothing to add). lib/iopin.h reads
  * them before each test runs: they are listed (--iopin-list), printed in
@@ -107,6 +107,9 @@ extern const struct iopin_axes *__stop_iopin_axes[] __attribute__((weak));
 #define IOPIN_ROUTE_AXES(fix)						\
 	IOPIN_AXES(fix, variant->route.needs, NULL)
 #define IOPIN_MEM_PIN_AXES(fix)						\
+	IOPIN_AXES(fix, mem_type_needs(&variant->mem) | pin_needs(variant->pin), NULL)
+/* ... of a test of the pin's R/O-ness: it guards the backend's .guard too. */
+#define IOPIN_MEM_PIN_RO_AXES(fix)					\
 	IOPIN_AXES(fix, mem_type_needs(&variant->mem) | pin_needs(variant->pin), \
 		   pin_guard(variant->pin))
 

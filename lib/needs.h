@@ -34,6 +34,7 @@
 	X(NEEDS_VFIO, "vfio")		/* an IOMMU group + the edu device (the VM) */ \
 	X(NEEDS_AF_XDP, "af_xdp")	/* CONFIG_XDP_SOCKETS, a veth pair */ \
 	X(NEEDS_RDMA_RXE, "rdma_rxe")	/* the rdma_rxe module (soft-RoCE) */ \
+	X(NEEDS_VIVID, "vivid")		/* the vivid module (CONFIG_VIDEO_VIVID), loadable */ \
 	X(NEEDS_ZONE_MOVABLE, "zone_movable") /* a ZONE_MOVABLE with memory (movablecore=) */ \
 	X(NEEDS_USERFAULTFD, "userfaultfd") /* userfaultfd with write-protect mode */ \
 	X(NEEDS_GDB, "gdb")		/* gdb in $PATH */

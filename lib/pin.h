@@ -4,7 +4,7 @@
  * user pages for a "device": pin a range, read what the pin sees (what a
  * device would DMA from), unpin. Each backend says when it is unavailable.
  *
- * Adding a backend (V4L2, ...): a new lib/ file defining its
+ * Adding a backend: a new lib/ file defining its
  * "const struct pin_backend pin_backend_NAME" (designated initializers:
  * name, props, needs, guard, ops), and one row in PIN_BACKENDS below.
  */
@@ -27,7 +27,8 @@
  *	ro_cpu	R/O long-term, read back in full by the CPU (cheap): crossed
  *		with every memory type
  *	ro_dev	R/O long-term read by a device's DMA: slow (edu: ~200 ms a
- *		read under QEMU TCG; RDMA: a soft-RoCE device set up per pin)
+ *		read under QEMU TCG; RDMA: a soft-RoCE device set up per pin;
+ *		V4L2: vivid loaded per test, a frame of its video loop per read)
  *		and only a window of the range: crossed with small memory sets
  * lib/selftest checks each row's props against its columns.
  */
@@ -42,6 +43,7 @@
 	X(VFIO_RW, vfio_rw, Y, N, N, __VA_ARGS__)	/* VFIO MAP_DMA, device reads/writes */ \
 	X(RDMA_RO, rdma_ro, Y, N, Y, __VA_ARGS__)	/* soft-RoCE MR, remote read */ \
 	X(RDMA_RW, rdma_rw, Y, N, N, __VA_ARGS__)	/* soft-RoCE MR, local+remote write */ \
+	X(V4L2_RO, v4l2_ro, Y, N, Y, __VA_ARGS__)	/* vivid output buffer, looped to capture */ \
 	X(VMSPLICE, vmsplice, N, N, N, __VA_ARGS__)	/* pipe: R/O short-term GUP */
 
 enum pin_id {
@@ -78,7 +80,12 @@ struct pin_backend {
 	const char *name;	/* the row's name */
 	unsigned int props;	/* PIN_* */
 	unsigned int needs;	/* NEEDS_* (lib/needs.h) every variant adds */
-	/* What variants crossing it guard besides their test's guard; or NULL. */
+	/*
+	 * The fixes that make this pin R/O (and not a forced write): what the
+	 * tests of a pin's R/O-ness (gup_longterm/rules, ro_effects:
+	 * IOPIN_MEM_PIN_RO_AXES) guard for variants crossing it, besides their
+	 * own guard; or NULL.
+	 */
 	const char *guard;
 	/* 0 when usable here, else a reason naming what is missing. */
 	int (*probe)(char *why, size_t len);
